@@ -29,8 +29,6 @@
 set -u
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
-	libtap-parser-sourcehandler-pgtap-perl libipc-run-perl zlib1g-dev libpq-dev make gcc"
 SUITES=${SUITES:-"build regress pgtap tap"}
 REGRESS_PORT=${REGRESS_PORT:-57432}
 PGTAP_PORT=${PGTAP_PORT:-57433}
@@ -49,16 +47,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- packages -------------------------------------------------------------
-missing=()
-for p in $PACKAGES; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null ||
-		{ echo "apt-get install failed" >&2; echo "0 passed, 1 failed"; exit 1; }
-fi
+"$SRC/scripts/install-deps.sh" ||
+	{ echo "installing the packages failed"; echo "0 passed, 1 failed"; exit 1; }
 
 PGBIN=$(pg_config --bindir)
 PGXS_PERL=$(dirname "$(pg_config --pgxs)")/../../src/test/perl
