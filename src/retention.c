@@ -1,0 +1,433 @@
+/*-------------------------------------------------------------------------
+ *
+ * retention.c
+ *		Deleting expired snapshots: cleanup_old_snapshots_30d(),
+ *		cleanup_old_snapshots(), the procedure snapshot_ops.run_cleanup()
+ *		and so_cleanup_batch() for the background worker.
+ *
+ * A snapshot expires when
+ *
+ *	created_at < cutoff
+ *	AND status = ANY (statuses)
+ *	AND NOT (status = 'running' AND it is the latest snapshot of its session,
+ *			 by (created_at, snapshot_id))
+ *
+ * With statuses {stopped, crashed} (the report's rule, retention_mode
+ * "finished") snapshots of running sessions are kept for ever; adding
+ * "running" (retention_mode "bounded") bounds the growth while every running
+ * session keeps the snapshot it resumes from.  One statement deletes the
+ * session rows and, explicitly, their children, so the counts returned are
+ * the true numbers of rows removed from each table (the foreign keys'
+ * ON DELETE CASCADE then finds nothing left to do).
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/retention.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "guc.h"
+#include "retention.h"
+#include "spi_util.h"
+
+/* Status sets, as bits. */
+#define SO_ST_RUNNING	0x01
+#define SO_ST_STOPPED	0x02
+#define SO_ST_CRASHED	0x04
+
+static SoKeptPlan so_delete_plan;
+static SoKeptPlan so_count_plan;
+
+static char *so_victims_cte(const char *qschema);
+static char *so_delete_sql(const char *qschema);
+static char *so_count_sql(const char *qschema);
+static int	so_parse_statuses(ArrayType *statuses);
+static Datum so_status_array(int mask);
+static int64 so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit,
+					   bool dry_run, SoCleanupCounts *counts);
+static TimestampTz so_cutoff(Interval *older_than);
+
+PG_FUNCTION_INFO_V1(snapshot_ops_cleanup_old_snapshots_30d);
+PG_FUNCTION_INFO_V1(snapshot_ops_cleanup_old_snapshots);
+PG_FUNCTION_INFO_V1(snapshot_ops_run_cleanup);
+
+/*
+ * The expired snapshots, oldest first, at most $3 of them (NULL: all).
+ * $1 cutoff, $2 statuses.  The retention index finds the candidates by
+ * created_at; the latest-running test probes the session index.
+ */
+static char *
+so_victims_cte(const char *qschema)
+{
+	return psprintf(
+					"WITH v AS ("
+					" SELECT s.snapshot_id FROM %1$s.session_snapshots s"
+					" WHERE s.created_at OPERATOR(pg_catalog.<) $1"
+					" AND s.status OPERATOR(pg_catalog.=) ANY ($2)"
+					" AND NOT (s.status OPERATOR(pg_catalog.=) 'running' AND NOT EXISTS ("
+					"  SELECT FROM %1$s.session_snapshots n"
+					"  WHERE n.session_id OPERATOR(pg_catalog.=) s.session_id"
+					"  AND (n.created_at OPERATOR(pg_catalog.>) s.created_at"
+					"   OR (n.created_at OPERATOR(pg_catalog.=) s.created_at"
+					"    AND n.snapshot_id OPERATOR(pg_catalog.>) s.snapshot_id))))"
+					" ORDER BY s.created_at LIMIT $3)",
+					qschema);
+}
+
+static char *
+so_delete_sql(const char *qschema)
+{
+	return psprintf(
+					"%2$s,"
+					" dp AS (DELETE FROM %1$s.position_snapshots p USING v"
+					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id RETURNING 1),"
+					" dm AS (DELETE FROM %1$s.metrics_snapshots m USING v"
+					"  WHERE m.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id RETURNING 1),"
+					" dr AS (DELETE FROM %1$s.risk_guard_snapshots r USING v"
+					"  WHERE r.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id RETURNING 1),"
+					" ds AS (DELETE FROM %1$s.session_snapshots s USING v"
+					"  WHERE s.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id RETURNING 1)"
+					" SELECT (SELECT pg_catalog.count(*) FROM ds),"
+					" (SELECT pg_catalog.count(*) FROM dp),"
+					" (SELECT pg_catalog.count(*) FROM dm),"
+					" (SELECT pg_catalog.count(*) FROM dr)",
+					qschema, so_victims_cte(qschema));
+}
+
+static char *
+so_count_sql(const char *qschema)
+{
+	return psprintf(
+					"%2$s"
+					" SELECT (SELECT pg_catalog.count(*) FROM v),"
+					" (SELECT pg_catalog.count(*) FROM %1$s.position_snapshots p, v"
+					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id),"
+					" (SELECT pg_catalog.count(*) FROM %1$s.metrics_snapshots m, v"
+					"  WHERE m.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id),"
+					" (SELECT pg_catalog.count(*) FROM %1$s.risk_guard_snapshots r, v"
+					"  WHERE r.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id)",
+					qschema, so_victims_cte(qschema));
+}
+
+/* text[] of the statuses in mask. */
+static Datum
+so_status_array(int mask)
+{
+	Datum		elems[3];
+	int			n = 0;
+
+	if (mask & SO_ST_RUNNING)
+		elems[n++] = CStringGetTextDatum("running");
+	if (mask & SO_ST_STOPPED)
+		elems[n++] = CStringGetTextDatum("stopped");
+	if (mask & SO_ST_CRASHED)
+		elems[n++] = CStringGetTextDatum("crashed");
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/*
+ * Delete (or count, for a dry run) at most limit expired snapshots (limit 0:
+ * all) and add the rows per table to *counts; returns the number of session
+ * snapshots.  Connects to SPI itself.
+ */
+static int64
+so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
+		  SoCleanupCounts *counts)
+{
+	static Oid	argtypes[3] = {TIMESTAMPTZOID, TEXTARRAYOID, INT8OID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	SPIPlanPtr	plan;
+	int64		got[4];
+
+	values[0] = TimestampTzGetDatum(cutoff);
+	values[1] = so_status_array(mask);
+	values[2] = Int64GetDatum(limit);
+	if (limit <= 0)
+		nulls[2] = 'n';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (dry_run)
+		plan = so_kept_plan(&so_count_plan, nspid, so_count_sql, 3, argtypes);
+	else
+		plan = so_kept_plan(&so_delete_plan, nspid, so_delete_sql, 3, argtypes);
+	so_execute_plan(plan, values, nulls, dry_run, 0, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		elog(ERROR, "retention statement returned " UINT64_FORMAT " rows",
+			 SPI_processed);
+	for (int i = 0; i < 4; i++)
+	{
+		bool		isnull;
+
+		got[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, i + 1,
+											 &isnull));
+	}
+	SPI_finish();
+
+	counts->sessions += got[0];
+	counts->positions += got[1];
+	counts->metrics += got[2];
+	counts->risk_guard += got[3];
+	return got[0];
+}
+
+int64
+so_cleanup_batch(TimestampTz cutoff, bool include_running, int batch_size,
+				 SoCleanupCounts *counts)
+{
+	int			mask = SO_ST_STOPPED | SO_ST_CRASHED;
+
+	if (include_running)
+		mask |= SO_ST_RUNNING;
+	if (batch_size < 1)
+		elog(ERROR, "cleanup batch size must be positive");
+	return so_expire(so_extension_schema(), cutoff, mask, batch_size, false,
+					 counts);
+}
+
+/*
+ * The status set of a text[] argument; ERROR for NULL, empty, NULL
+ * elements and unknown statuses.
+ */
+static int
+so_parse_statuses(ArrayType *statuses)
+{
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			n;
+	int			mask = 0;
+
+	deconstruct_array(statuses, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elemnulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("statuses must not be empty"),
+				 errhint("Valid statuses are running, stopped and crashed.")));
+	for (int i = 0; i < n; i++)
+	{
+		char	   *s;
+
+		if (elemnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("statuses must not contain null"),
+					 errdetail("Element %d is null.", i + 1),
+					 errhint("Valid statuses are running, stopped and crashed.")));
+		s = TextDatumGetCString(elems[i]);
+		if (strcmp(s, "running") == 0)
+			mask |= SO_ST_RUNNING;
+		else if (strcmp(s, "stopped") == 0)
+			mask |= SO_ST_STOPPED;
+		else if (strcmp(s, "crashed") == 0)
+			mask |= SO_ST_CRASHED;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown snapshot status \"%s\"", s),
+					 errdetail("Element %d of statuses is not a status.", i + 1),
+					 errhint("Valid statuses are running, stopped and crashed.")));
+	}
+	return mask;
+}
+
+/*
+ * now() - older_than, after checking that older_than is longer than zero.
+ */
+static TimestampTz
+so_cutoff(Interval *older_than)
+{
+	if (!so_interval_is_positive(older_than))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention interval must be positive"),
+				 errdetail("The interval given is %s.",
+						   DatumGetCString(DirectFunctionCall1(interval_out,
+															   IntervalPGetDatum(older_than)))),
+				 errhint("Give the age past which snapshots expire, such as '30 days'.")));
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+												   IntervalPGetDatum(older_than)));
+}
+
+/*
+ * cleanup_old_snapshots_30d() RETURNS TABLE(deleted_sessions integer,
+ * deleted_positions integer): the report's function, with true counts.
+ */
+Datum
+snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Interval	month = {0};
+	SoCleanupCounts counts = {0};
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	month.day = 30;
+	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid),
+					 so_cutoff(&month), SO_ST_STOPPED | SO_ST_CRASHED, 0,
+					 false, &counts);
+	if (counts.sessions > PG_INT32_MAX || counts.positions > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("deleted row count out of range for type integer"),
+				 errhint("Use cleanup_old_snapshots(), which returns bigint counts.")));
+	values[0] = Int32GetDatum((int32) counts.sessions);
+	values[1] = Int32GetDatum((int32) counts.positions);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
+ * cleanup_old_snapshots(older_than interval, statuses text[], dry_run
+ * boolean) RETURNS TABLE(deleted_sessions, deleted_positions,
+ * deleted_metrics, deleted_risk_guard bigint): the general form, in one
+ * statement (for batches that commit, CALL snapshot_ops.run_cleanup()).
+ */
+Datum
+snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	SoCleanupCounts counts = {0};
+	TimestampTz cutoff;
+	int			mask;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("older_than must not be null"),
+				 errhint("Give the age past which snapshots expire, such as '30 days'.")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("statuses must not be null"),
+				 errhint("Valid statuses are running, stopped and crashed.")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dry_run must not be null")));
+
+	cutoff = so_cutoff(PG_GETARG_INTERVAL_P(0));
+	mask = so_parse_statuses(PG_GETARG_ARRAYTYPE_P(1));
+	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid), cutoff, mask,
+					 0, PG_GETARG_BOOL(2), &counts);
+
+	values[0] = Int64GetDatum(counts.sessions);
+	values[1] = Int64GetDatum(counts.positions);
+	values[2] = Int64GetDatum(counts.metrics);
+	values[3] = Int64GetDatum(counts.risk_guard);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
+ * PROCEDURE snapshot_ops.run_cleanup(older_than interval DEFAULT NULL,
+ * batch_size integer DEFAULT NULL)
+ *
+ * Batched retention: each batch of at most batch_size snapshots is deleted
+ * and committed on its own, so no lock or snapshot is held for the whole
+ * run.  NULL arguments take snapshot_ops.retention_period and
+ * snapshot_ops.cleanup_batch_size; the status set comes from
+ * snapshot_ops.retention_mode.  The cutoff is fixed when the call starts.
+ */
+Datum
+snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
+{
+	Interval	older_than;
+	int			batch_size;
+	bool		include_running;
+	TimestampTz cutoff;
+	SoCleanupCounts counts = {0};
+	int64		batches = 0;
+	int64		longest_ms = 0;
+	TimestampTz run_start;
+
+	/* COMMIT needs a CALL of its own, outside any transaction block. */
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("snapshot_ops.run_cleanup() cannot run inside a transaction block"),
+				 errdetail("It commits after every batch of deleted snapshots."),
+				 errhint("CALL it on its own, outside BEGIN ... COMMIT and not from a function; "
+						 "cleanup_old_snapshots() deletes in the current transaction.")));
+
+	if (PG_ARGISNULL(0))
+		so_get_retention_period(&older_than);
+	else
+		older_than = *PG_GETARG_INTERVAL_P(0);
+	batch_size = PG_ARGISNULL(1) ? so_cleanup_batch_size : PG_GETARG_INT32(1);
+	if (batch_size < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch size must be positive"),
+				 errdetail("The batch size given is %d.", batch_size)));
+	include_running = (so_retention_mode == SO_RETENTION_BOUNDED);
+	cutoff = so_cutoff(&older_than);
+	run_start = GetCurrentTimestamp();
+
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed");
+	for (;;)
+	{
+		TimestampTz start = GetCurrentTimestamp();
+		int64		deleted;
+		long		secs;
+		int			usecs;
+		int64		ms;
+
+		CHECK_FOR_INTERRUPTS();
+		deleted = so_cleanup_batch(cutoff, include_running, batch_size, &counts);
+		SPI_commit();
+#if PG_VERSION_NUM < 150000
+		SPI_start_transaction();
+#endif
+		TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+		ms = (int64) secs * 1000 + usecs / 1000;
+		longest_ms = Max(longest_ms, ms);
+		if (deleted == 0)
+			break;
+		batches++;
+		elog(DEBUG1, "snapshot_ops.run_cleanup: batch " INT64_FORMAT " deleted " INT64_FORMAT " snapshots in " INT64_FORMAT " ms",
+			 batches, deleted, ms);
+	}
+	SPI_finish();
+
+	{
+		long		secs;
+		int			usecs;
+
+		TimestampDifference(run_start, GetCurrentTimestamp(), &secs, &usecs);
+		ereport(NOTICE,
+				(errmsg("snapshot_ops.run_cleanup: deleted " INT64_FORMAT " snapshots, " INT64_FORMAT " positions, " INT64_FORMAT " metrics rows and " INT64_FORMAT " risk_guard rows in " INT64_FORMAT " batches",
+						counts.sessions, counts.positions, counts.metrics,
+						counts.risk_guard, batches),
+				 errdetail("Took %ld ms; longest batch " INT64_FORMAT " ms; batch size %d, mode %s.",
+						   secs * 1000 + usecs / 1000, longest_ms, batch_size,
+						   include_running ? "bounded" : "finished")));
+	}
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,117 @@
+/*-------------------------------------------------------------------------
+ *
+ * spi_util.c
+ *		The extension's schema, and SPI plans kept across calls.
+ *
+ * Every statement the SQL API runs names its tables with the schema the
+ * extension was created in, so that no search_path can redirect it.  The
+ * plans are prepared on first use and kept for the life of the backend; a
+ * plan remembers the schema it was built for and is rebuilt when that
+ * changes.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/spi_util.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "spi_util.h"
+
+/*
+ * OID of the schema the extension lives in.  PostgreSQL 15 does not export
+ * get_extension_schema(), so read pg_extension by name.
+ */
+Oid
+so_extension_schema(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			result = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key,
+				Anum_pg_extension_extname,
+				BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("snapshot_ops"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true,
+							  NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		result = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (!OidIsValid(result))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"snapshot_ops\" is not installed in database \"%s\"",
+						get_database_name(MyDatabaseId)),
+				 errhint("Run CREATE EXTENSION snapshot_ops first.")));
+	return result;
+}
+
+char *
+so_quoted_schema(Oid nspid)
+{
+	char	   *name = get_namespace_name(nspid);
+
+	if (name == NULL)
+		elog(ERROR, "cache lookup failed for namespace %u", nspid);
+	return pstrdup(quote_identifier(name));
+}
+
+SPIPlanPtr
+so_kept_plan(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
+			 int nargs, Oid *argtypes)
+{
+	char	   *sql;
+	SPIPlanPtr	plan;
+
+	if (kp->plan != NULL && kp->nspid == nspid)
+		return kp->plan;
+
+	if (kp->plan != NULL)
+	{
+		SPI_freeplan(kp->plan);
+		kp->plan = NULL;
+	}
+
+	sql = build(so_quoted_schema(nspid));
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	kp->plan = plan;
+	kp->nspid = nspid;
+	pfree(sql);
+	return plan;
+}
+
+void
+so_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
+				bool read_only, long count, int expected_rc)
+{
+	int			rc;
+
+	rc = SPI_execute_plan(plan, values, nulls, read_only, count);
+	if (rc != expected_rc)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}

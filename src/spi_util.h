@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * spi_util.h
+ *		The extension's schema, and SPI plans kept across calls.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * src/spi_util.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SNAPSHOT_OPS_SPI_UTIL_H
+#define SNAPSHOT_OPS_SPI_UTIL_H
+
+#include "executor/spi.h"
+
+/*
+ * A plan prepared once per backend and kept (SPI_keepplan).  The SQL is
+ * built for one schema; the plan is prepared again when the extension's
+ * schema changes (DROP and CREATE EXTENSION ... SCHEMA other).
+ */
+typedef struct SoKeptPlan
+{
+	SPIPlanPtr	plan;
+	Oid			nspid;			/* schema the plan was built for */
+} SoKeptPlan;
+
+/* Builds the SQL text of a plan for the given (quoted) schema name. */
+typedef char *(*SoSqlBuilder) (const char *qschema);
+
+/* OID of the schema of extension snapshot_ops; ERROR if it is not installed. */
+extern Oid	so_extension_schema(void);
+
+/* quote_identifier()'d name of a schema. */
+extern char *so_quoted_schema(Oid nspid);
+
+/*
+ * The kept plan of *kp for schema nspid, prepared with build() first if
+ * needed.  Call while connected to SPI.
+ */
+extern SPIPlanPtr so_kept_plan(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
+							   int nargs, Oid *argtypes);
+
+/* Execute a kept plan; elog(ERROR) unless SPI returns expected_rc. */
+extern void so_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
+							bool read_only, long count, int expected_rc);
+
+#endif							/* SNAPSHOT_OPS_SPI_UTIL_H */
