@@ -124,3 +124,79 @@ AS 'MODULE_PATHNAME', 'snapshot_ops_run_cleanup';
 
 COMMENT ON PROCEDURE snapshot_ops.run_cleanup(interval, integer)
 	IS 'delete expired snapshots in batches, committing each; defaults from snapshot_ops.retention_period, cleanup_batch_size and retention_mode';
+
+/*
+ * Statistics of the four tables.  Sizes in MB are exact (bytes / 2^20), and
+ * total_size_mb = table_size_mb + toast_size_mb + index_size_mb =
+ * pg_total_relation_size.  rows_past_retention: rows older than
+ * snapshot_ops.retention_period that are kept because their session's
+ * snapshot is running (the report's retention never deletes them).
+ */
+CREATE FUNCTION get_snapshot_table_stats(
+	OUT table_name text,
+	OUT total_rows bigint,
+	OUT estimated_rows bigint,
+	OUT dead_rows bigint,
+	OUT table_size_mb numeric,
+	OUT toast_size_mb numeric,
+	OUT index_size_mb numeric,
+	OUT total_size_mb numeric,
+	OUT last_vacuum timestamptz,
+	OUT last_autovacuum timestamptz,
+	OUT last_analyze timestamptz,
+	OUT last_autoanalyze timestamptz,
+	OUT rows_past_retention bigint)
+RETURNS SETOF record
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'snapshot_ops_get_snapshot_table_stats';
+
+COMMENT ON FUNCTION get_snapshot_table_stats()
+	IS 'exact row counts, estimates, dead rows, sizes (table, toast, index, total in MB), last (auto)vacuum and (auto)analyze, and rows past retention kept for running sessions';
+
+/*
+ * Times the report's probes (latest snapshot by session_id; JSONB key
+ * search trade_data ? 'symbol', counted) and the extension's hot paths
+ * (load_snapshot; save_snapshot of the session's latest document rolled
+ * back in a subtransaction, which consumes snapshot_id values) over
+ * iterations runs (1 to 10000).  index_used lists the indexes in the plan
+ * (EXPLAIN (FORMAT JSON)).
+ */
+CREATE FUNCTION test_query_performance(
+	p_session_id text,
+	iterations integer DEFAULT 1,
+	OUT test_name text,
+	OUT execution_time_ms numeric,
+	OUT worst_time_ms numeric,
+	OUT iterations integer,
+	OUT index_used text,
+	OUT expected_index text,
+	OUT uses_expected_index boolean)
+RETURNS SETOF record
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'snapshot_ops_test_query_performance';
+
+COMMENT ON FUNCTION test_query_performance(text, integer)
+	IS 'median and worst time of the report''s probes and of load/save, and whether each used its index';
+
+/*
+ * The report's "projected growth": rows kept at steady state and their
+ * size, from the measured bytes per row (table + toast + indexes) of the
+ * existing data once a table has 1000 rows, documented defaults before
+ * that (basis says which).
+ */
+CREATE FUNCTION snapshot_storage_projection(
+	snapshots_per_day integer DEFAULT 100,
+	positions_per_snapshot integer DEFAULT 10,
+	retention_days integer DEFAULT 30,
+	OUT table_name text,
+	OUT rows_per_day bigint,
+	OUT bytes_per_row numeric,
+	OUT retained_rows bigint,
+	OUT projected_size_mb numeric,
+	OUT basis text)
+RETURNS SETOF record
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'snapshot_ops_snapshot_storage_projection';
+
+COMMENT ON FUNCTION snapshot_storage_projection(integer, integer, integer)
+	IS 'steady-state rows and size per table for a given snapshot rate, positions per snapshot and retention';
