@@ -422,7 +422,7 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 
 		TimestampDifference(run_start, GetCurrentTimestamp(), &secs, &usecs);
 		ereport(NOTICE,
-				(errmsg("snapshot_ops.run_cleanup: deleted " INT64_FORMAT " snapshots, " INT64_FORMAT " positions, " INT64_FORMAT " metrics rows and " INT64_FORMAT " risk_guard rows in " INT64_FORMAT " batches",
+				(errmsg("snapshot_ops.run_cleanup: deleted snapshots: " INT64_FORMAT ", positions: " INT64_FORMAT ", metrics rows: " INT64_FORMAT ", risk_guard rows: " INT64_FORMAT "; batches: " INT64_FORMAT,
 						counts.sessions, counts.positions, counts.metrics,
 						counts.risk_guard, batches),
 				 errdetail("Took %ld ms; longest batch " INT64_FORMAT " ms; batch size %d, mode %s.",
