@@ -19,7 +19,10 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
+#include "dbhook.h"
 #include "guc.h"
+#include "launcher.h"
+#include "shmem.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,9 +30,19 @@ void		_PG_init(void);
 
 /*
  * Module load: define the GUCs in every backend that loads the library.
+ * Loaded through shared_preload_libraries, also reserve the shared memory,
+ * register the launcher of the background workers and the hook that keeps
+ * them from blocking DROP DATABASE.
  */
 void
 _PG_init(void)
 {
 	so_guc_init();
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	so_shmem_init();
+	so_launcher_register();
+	so_dbhook_init();
 }

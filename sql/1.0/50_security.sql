@@ -41,7 +41,7 @@ INSERT INTO snapshot_ops.access_level_functions (level, function_name, schema_ki
 	('admin', 'worker_status', 'admin'),
 	('admin', 'schedule_with_pg_cron', 'admin'),
 	('admin', 'unschedule_pg_cron', 'admin'),
-	('admin', 'job_next_run', 'admin');
+	('admin', 'job_schedules', 'admin');
 
 /*
  * The statements that give (or, with revoke = true, take back) one level.

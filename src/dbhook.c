@@ -1,0 +1,157 @@
+/*-------------------------------------------------------------------------
+ *
+ * dbhook.c
+ *		Stop a database's snapshot_ops worker before a command that needs
+ *		the database to have no other sessions.
+ *
+ * DROP DATABASE, ALTER DATABASE ... RENAME, ALTER DATABASE ... SET
+ * TABLESPACE and CREATE DATABASE ... TEMPLATE fail with "database is being
+ * accessed by other users" while any backend is connected to the database;
+ * they only terminate autovacuum workers themselves.  This ProcessUtility
+ * hook, installed in every backend when the library is preloaded, sends
+ * SIGTERM to the worker of the database concerned before the command runs;
+ * the command then waits (up to five seconds) for it to go away, as it
+ * waits for autovacuum.  The launcher starts the worker again after
+ * SO_RETRY_SECONDS if the database still exists and has the extension.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/dbhook.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+
+#include "dbhook.h"
+#include "shmem.h"
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static void so_stop_worker_of(const char *dbname);
+static const char *so_option_value(List *options, const char *name);
+#if PG_VERSION_NUM >= 140000
+static void so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+							  bool readOnlyTree, ProcessUtilityContext context,
+							  ParamListInfo params, QueryEnvironment *queryEnv,
+							  DestReceiver *dest, QueryCompletion *qc);
+#else
+static void so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+							  ProcessUtilityContext context,
+							  ParamListInfo params, QueryEnvironment *queryEnv,
+							  DestReceiver *dest, QueryCompletion *qc);
+#endif
+
+void
+so_dbhook_init(void)
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = so_ProcessUtility;
+}
+
+/* SIGTERM the worker of a database, if it has one. */
+static void
+so_stop_worker_of(const char *dbname)
+{
+	Oid			dboid;
+	SoWorkerSlot *slot;
+	pid_t		pid = 0;
+
+	if (so_shared == NULL || dbname == NULL)
+		return;
+	dboid = get_database_oid(dbname, true);
+	if (!OidIsValid(dboid))
+		return;
+
+	LWLockAcquire(so_shared->lock, LW_SHARED);
+	slot = so_find_slot(dboid);
+	if (slot != NULL)
+		pid = slot->pid;
+	LWLockRelease(so_shared->lock);
+
+	if (pid != 0 && kill(pid, SIGTERM) == 0)
+		ereport(DEBUG1,
+				(errmsg_internal("snapshot_ops: stopped worker %d of database \"%s\"",
+								 (int) pid, dbname)));
+}
+
+/* The value of a DefElem option, or NULL. */
+static const char *
+so_option_value(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, name) == 0 && def->arg != NULL)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+#if PG_VERSION_NUM >= 140000
+static void
+so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				  bool readOnlyTree, ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
+#else
+static void
+so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				  ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
+#endif
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (so_shared != NULL)
+	{
+		switch (nodeTag(parsetree))
+		{
+			case T_DropdbStmt:
+				so_stop_worker_of(((DropdbStmt *) parsetree)->dbname);
+				break;
+			case T_RenameStmt:
+				if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+					so_stop_worker_of(((RenameStmt *) parsetree)->subname);
+				break;
+			case T_AlterDatabaseStmt:
+				if (so_option_value(((AlterDatabaseStmt *) parsetree)->options,
+									"tablespace") != NULL)
+					so_stop_worker_of(((AlterDatabaseStmt *) parsetree)->dbname);
+				break;
+			case T_CreatedbStmt:
+				so_stop_worker_of(so_option_value(((CreatedbStmt *) parsetree)->options,
+												  "template"));
+				break;
+			default:
+				break;
+		}
+	}
+
+#if PG_VERSION_NUM >= 140000
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+#else
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, context,
+								params, queryEnv, dest, qc);
+#endif
+}

@@ -1,0 +1,168 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *		Shared memory of snapshot_ops: the launcher's inbox and one slot per
+ *		running per-database worker.
+ *
+ * The state is one small struct guarded by a single LWLock: the launcher,
+ * the workers and the backends that request runs touch it a few times per
+ * job, never in a hot path.  It exists only when the library is loaded
+ * through shared_preload_libraries; so_shared is NULL otherwise, which is
+ * how the SQL functions tell that no worker can exist.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  src/shmem.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+
+#include "guc.h"
+#include "shmem.h"
+
+SoShared   *so_shared = NULL;
+
+const char *const so_job_names[SO_NUM_JOBS] = {"cleanup", "vacuum"};
+const char *const so_trigger_names[] = {"schedule", "manual", "catch_up"};
+const char *const so_run_status_names[] = {
+	"none", "running", "succeeded", "failed", "interrupted"
+};
+
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static Size so_shmem_size(void);
+static void so_shmem_request(void);
+static void so_shmem_startup(void);
+
+static Size
+so_shmem_size(void)
+{
+	return add_size(offsetof(SoShared, slots),
+					mul_size(sizeof(SoWorkerSlot), so_max_workers));
+}
+
+/*
+ * Reserve the shared memory and the lock (shmem_request_hook from PG 15,
+ * directly from _PG_init before).
+ */
+static void
+so_shmem_request(void)
+{
+#if PG_VERSION_NUM >= 150000
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+#endif
+	RequestAddinShmemSpace(so_shmem_size());
+	RequestNamedLWLockTranche("snapshot_ops", 1);
+}
+
+/*
+ * Create or attach to the shared state.
+ */
+static void
+so_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	so_shared = ShmemInitStruct("snapshot_ops", so_shmem_size(), &found);
+	if (!found)
+	{
+		memset(so_shared, 0, so_shmem_size());
+		so_shared->lock = &(GetNamedLWLockTranche("snapshot_ops"))->lock;
+		ConditionVariableInit(&so_shared->cv);
+		so_shared->nslots = so_max_workers;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * Install the hooks; called from _PG_init while shared_preload_libraries is
+ * being processed.
+ */
+void
+so_shmem_init(void)
+{
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = so_shmem_request;
+#else
+	so_shmem_request();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = so_shmem_startup;
+}
+
+SoWorkerSlot *
+so_find_slot(Oid dboid)
+{
+	int			i;
+
+	for (i = 0; i < so_shared->nslots; i++)
+	{
+		SoWorkerSlot *slot = &so_shared->slots[i];
+
+		if (slot->state != SO_SLOT_FREE && slot->dboid == dboid)
+			return slot;
+	}
+	return NULL;
+}
+
+/*
+ * Queue a database for the launcher and wake it.  A full queue makes the
+ * launcher look at every database instead, so no request is lost.
+ */
+void
+so_request_worker(Oid dboid)
+{
+	Latch	   *latch;
+	int			i;
+	bool		queued = false;
+
+	if (so_shared == NULL)
+		return;
+
+	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < so_shared->npending; i++)
+	{
+		if (so_shared->pending[i] == dboid)
+			queued = true;
+	}
+	if (!queued)
+	{
+		if (so_shared->npending < SO_MAX_PENDING)
+			so_shared->pending[so_shared->npending++] = dboid;
+		else
+			so_shared->rescan = true;
+	}
+	latch = so_shared->launcher_latch;
+	LWLockRelease(so_shared->lock);
+
+	if (latch)
+		SetLatch(latch);
+}
+
+int
+so_job_from_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < SO_NUM_JOBS; i++)
+	{
+		if (strcmp(name, so_job_names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
