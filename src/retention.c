@@ -39,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "guc.h"
 #include "retention.h"
@@ -274,14 +275,13 @@ so_cutoff(Interval *older_than)
 Datum
 snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Interval	month = {0};
 	SoCleanupCounts counts = {0};
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	InitMaterializedSRF(fcinfo, 0);
 	month.day = 30;
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid),
 					 so_cutoff(&month), SO_ST_STOPPED | SO_ST_CRASHED, 0,
@@ -293,8 +293,8 @@ snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
 				 errhint("Use cleanup_old_snapshots(), which returns bigint counts.")));
 	values[0] = Int32GetDatum((int32) counts.sessions);
 	values[1] = Int32GetDatum((int32) counts.positions);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
 }
 
 /*
@@ -306,15 +306,13 @@ snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
 Datum
 snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SoCleanupCounts counts = {0};
 	TimestampTz cutoff;
 	int			mask;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -332,6 +330,7 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 
 	cutoff = so_cutoff(PG_GETARG_INTERVAL_P(0));
 	mask = so_parse_statuses(PG_GETARG_ARRAYTYPE_P(1));
+	InitMaterializedSRF(fcinfo, 0);
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid), cutoff, mask,
 					 0, PG_GETARG_BOOL(2), &counts);
 
@@ -339,8 +338,8 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(counts.positions);
 	values[2] = Int64GetDatum(counts.metrics);
 	values[3] = Int64GetDatum(counts.risk_guard);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
 }
 
 /*

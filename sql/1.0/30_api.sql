@@ -84,10 +84,10 @@ COMMENT ON FUNCTION load_snapshot_by_id(bigint)
  * keeps the snapshot it resumes from.  Children go with their snapshot; the
  * counts are the true numbers of rows deleted from each table.
  */
-CREATE FUNCTION cleanup_old_snapshots_30d(
-	OUT deleted_sessions integer,
-	OUT deleted_positions integer)
-RETURNS record
+CREATE FUNCTION cleanup_old_snapshots_30d()
+RETURNS TABLE(
+	deleted_sessions integer,
+	deleted_positions integer)
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'snapshot_ops_cleanup_old_snapshots_30d';
 
@@ -97,12 +97,12 @@ COMMENT ON FUNCTION cleanup_old_snapshots_30d()
 CREATE FUNCTION cleanup_old_snapshots(
 	older_than interval DEFAULT '30 days',
 	statuses text[] DEFAULT '{stopped,crashed}',
-	dry_run boolean DEFAULT false,
-	OUT deleted_sessions bigint,
-	OUT deleted_positions bigint,
-	OUT deleted_metrics bigint,
-	OUT deleted_risk_guard bigint)
-RETURNS record
+	dry_run boolean DEFAULT false)
+RETURNS TABLE(
+	deleted_sessions bigint,
+	deleted_positions bigint,
+	deleted_metrics bigint,
+	deleted_risk_guard bigint)
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'snapshot_ops_cleanup_old_snapshots';
 
@@ -132,21 +132,21 @@ COMMENT ON PROCEDURE snapshot_ops.run_cleanup(interval, integer)
  * snapshot_ops.retention_period that are kept because their session's
  * snapshot is running (the report's retention never deletes them).
  */
-CREATE FUNCTION get_snapshot_table_stats(
-	OUT table_name text,
-	OUT total_rows bigint,
-	OUT estimated_rows bigint,
-	OUT dead_rows bigint,
-	OUT table_size_mb numeric,
-	OUT toast_size_mb numeric,
-	OUT index_size_mb numeric,
-	OUT total_size_mb numeric,
-	OUT last_vacuum timestamptz,
-	OUT last_autovacuum timestamptz,
-	OUT last_analyze timestamptz,
-	OUT last_autoanalyze timestamptz,
-	OUT rows_past_retention bigint)
-RETURNS SETOF record
+CREATE FUNCTION get_snapshot_table_stats()
+RETURNS TABLE(
+	table_name text,
+	total_rows bigint,
+	estimated_rows bigint,
+	dead_rows bigint,
+	table_size_mb numeric,
+	toast_size_mb numeric,
+	index_size_mb numeric,
+	total_size_mb numeric,
+	last_vacuum timestamptz,
+	last_autovacuum timestamptz,
+	last_analyze timestamptz,
+	last_autoanalyze timestamptz,
+	rows_past_retention bigint)
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'snapshot_ops_get_snapshot_table_stats';
 
@@ -163,15 +163,15 @@ COMMENT ON FUNCTION get_snapshot_table_stats()
  */
 CREATE FUNCTION test_query_performance(
 	p_session_id text,
-	iterations integer DEFAULT 1,
-	OUT test_name text,
-	OUT execution_time_ms numeric,
-	OUT worst_time_ms numeric,
-	OUT iterations integer,
-	OUT index_used text,
-	OUT expected_index text,
-	OUT uses_expected_index boolean)
-RETURNS SETOF record
+	iterations integer DEFAULT 1)
+RETURNS TABLE(
+	test_name text,
+	execution_time_ms numeric,
+	worst_time_ms numeric,
+	iterations integer,
+	index_used text,
+	expected_index text,
+	uses_expected_index boolean)
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'snapshot_ops_test_query_performance';
 
@@ -187,14 +187,14 @@ COMMENT ON FUNCTION test_query_performance(text, integer)
 CREATE FUNCTION snapshot_storage_projection(
 	snapshots_per_day integer DEFAULT 100,
 	positions_per_snapshot integer DEFAULT 10,
-	retention_days integer DEFAULT 30,
-	OUT table_name text,
-	OUT rows_per_day bigint,
-	OUT bytes_per_row numeric,
-	OUT retained_rows bigint,
-	OUT projected_size_mb numeric,
-	OUT basis text)
-RETURNS SETOF record
+	retention_days integer DEFAULT 30)
+RETURNS TABLE(
+	table_name text,
+	rows_per_day bigint,
+	bytes_per_row numeric,
+	retained_rows bigint,
+	projected_size_mb numeric,
+	basis text)
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'snapshot_ops_snapshot_storage_projection';
 
