@@ -1,0 +1,417 @@
+# Copyright (c) 2026, snapshot_ops developers
+#
+# snapshot_ops_backup: backup, restore and verify against a real server.
+#
+# Backs up a database holding rows in the four snapshot tables, restores it
+# into a new database and compares counts and content; checks that restore
+# refuses a non-empty target and changes nothing, that --clean replaces the
+# extension atomically, that damaged backups fail verify and restore, that a
+# failing pg_dump or a full disk leave no file behind, the file modes, and
+# that a password never reaches pg_dump's command line.
+
+use strict;
+use warnings;
+
+use File::Path qw(make_path);
+use File::Copy qw(copy);
+use IO::Compress::Gzip qw(gzip $GzipError);
+use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
+use Digest::SHA;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+# The tool: from PATH, else next to pg_config's binaries.
+my $tool;
+for my $dir (split(/:/, $ENV{PATH}), `pg_config --bindir 2>/dev/null` =~ s/\s+$//r)
+{
+	if ($dir ne '' && -x "$dir/snapshot_ops_backup")
+	{
+		$tool = "$dir/snapshot_ops_backup";
+		last;
+	}
+}
+BAIL_OUT('snapshot_ops_backup is not installed (not in PATH nor in pg_config --bindir)')
+  unless defined $tool;
+note "using $tool";
+
+# Run the tool; returns (exit code, stdout, stderr).
+sub tool
+{
+	my (@args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $tool, @args ], '>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	note "snapshot_ops_backup @args => $rc\n$out$err";
+	return ($rc, $out, $err);
+}
+
+my $node = PostgreSQL::Test::Cluster->new('backup');
+$node->init;
+$node->start;
+
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+my $dir = "$tmp/nested/backups";
+
+# Source data: rows in all four tables, with values that need escaping in
+# COPY (newlines, tabs, backslashes) and NULLs.
+$node->safe_psql('postgres', 'CREATE DATABASE src');
+$node->safe_psql(
+	'src', q{
+CREATE EXTENSION snapshot_ops;
+INSERT INTO session_snapshots (session_id, status, config, loop_count)
+SELECT 'sess_' || g % 7, CASE WHEN g % 3 = 0 THEN 'stopped' ELSE 'running' END,
+       jsonb_build_object('n', g, 'text', E'a\nb\tc\\d'), g
+  FROM generate_series(1, 120) g;
+INSERT INTO position_snapshots (snapshot_id, position_key, trade_data)
+SELECT s.snapshot_id, 'pos_' || p, jsonb_build_object('symbol', 'BTC', 'qty', p)
+  FROM session_snapshots s, generate_series(1, 5) p
+ WHERE s.snapshot_id % 4 <> 0;
+INSERT INTO metrics_snapshots (snapshot_id, total_trades_opened, total_pnl_usd)
+SELECT snapshot_id, snapshot_id, snapshot_id * 1.25 FROM session_snapshots;
+INSERT INTO risk_guard_snapshots (snapshot_id, daily_loss_usd)
+SELECT snapshot_id, 3 FROM session_snapshots WHERE snapshot_id % 2 = 0;
+});
+
+my @tables = qw(session_snapshots position_snapshots metrics_snapshots risk_guard_snapshots);
+
+# counts and a digest of every row of the four tables, one line per table
+sub fingerprint
+{
+	my ($db) = @_;
+	return join(
+		"\n",
+		map {
+			$node->safe_psql($db,
+				"SELECT '$_', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM public.$_ t"
+			  )
+		} @tables);
+}
+my $src_fp = fingerprint('src');
+like($src_fp, qr/^position_snapshots\|450\|/m, 'source has 450 positions');
+
+my $src = $node->connstr('src');
+
+# --- backup ---------------------------------------------------------------
+my ($rc, $out, $err) = tool('backup', '-d', $src, '--dir', $dir);
+is($rc, 0, 'backup succeeds');
+like($out, qr/Compressed: .* \(\d+\.\d% reduction\)/, 'backup reports the reduction');
+like($out, qr/public\.position_snapshots 450/, 'backup reports the rows it dumped');
+
+opendir(my $dh, $dir) or die;
+my @files = sort grep { !/^\./ } readdir($dh);
+closedir($dh);
+is(scalar(@files), 2, 'backup wrote exactly two files') or diag("@files");
+my ($backup) = grep { /^src_backup_\d{8}_\d{6}\.sql\.gz$/ } @files;
+ok(defined $backup, 'backup file named <db>_backup_YYYYMMDD_HHMMSS.sql.gz');
+$backup = "$dir/$backup";
+ok(-f "$backup.sha256", 'checksum file beside the backup');
+is((stat($backup))[2] & 07777, 0600, 'backup file has mode 0600');
+is((stat("$backup.sha256"))[2] & 07777, 0600, 'checksum file has mode 0600');
+is((stat($dir))[2] & 07777, 0700, 'new backup directory has mode 0700');
+is((stat("$tmp/nested"))[2] & 07777, 0700, 'new parent directory has mode 0700');
+
+# the checksum file is in sha256sum's format and right
+my $digest = Digest::SHA->new(256)->addfile($backup)->hexdigest;
+my $sumline = slurp_file("$backup.sha256");
+my $bname = $backup =~ s{.*/}{}r;
+is($sumline, "$digest  $bname\n", 'checksum file holds the SHA-256 as sha256sum writes it');
+
+# plain SQL: gunzip | psql would restore it
+my $sql;
+gunzip($backup => \$sql) or die $GunzipError;
+like($sql, qr/^CREATE EXTENSION IF NOT EXISTS snapshot_ops /m, 'the dump is plain SQL with CREATE EXTENSION');
+
+# --- list -----------------------------------------------------------------
+($rc, $out) = tool('list', '--dir', $dir);
+is($rc, 0, 'list succeeds');
+like($out, qr/^src_backup_\S+\.sql\.gz\s+\S+ \S+\s+\d+m\s+ok$/m, 'list shows size, age and checksum ok');
+
+# --- restore into a new database --------------------------------------------
+($rc, $out) = tool('restore', '--restore-file', $backup, '--create', '-d', $node->connstr('dst'));
+is($rc, 0, 'restore --create succeeds');
+like($out, qr/public\.position_snapshots\s+450\s+450\s+ok/, 'restore reports row counts');
+is(fingerprint('dst'), $src_fp, 'restored tables equal the source, row for row');
+is( $node->safe_psql(
+		'dst',
+		q{INSERT INTO public.session_snapshots (session_id) VALUES ('new') RETURNING snapshot_id > 120}),
+	't',
+	'new keys after a restore do not collide with restored ones');
+
+# --- restore refuses a non-empty target and changes nothing -----------------
+$node->safe_psql('postgres', 'CREATE DATABASE busy');
+$node->safe_psql('busy',
+	q{CREATE EXTENSION snapshot_ops; INSERT INTO session_snapshots (session_id) VALUES ('mine')});
+my $busy_fp = fingerprint('busy');
+($rc, $out, $err) = tool('restore', '--restore-file', $backup, '-d', $node->connstr('busy'));
+is($rc, 4, 'restore into a database with the extension is refused (exit 4)');
+like($err, qr/already has the snapshot_ops extension/, 'and says why');
+is(fingerprint('busy'), $busy_fp, 'the refused target is unchanged');
+
+$node->safe_psql('postgres', 'CREATE DATABASE other');
+$node->safe_psql('other', 'CREATE TABLE app_table (a int)');
+($rc, undef, $err) = tool('restore', '--restore-file', $backup, '-d', $node->connstr('other'));
+is($rc, 4, 'restore into a database with other tables is refused');
+like($err, qr/not empty: it has 1 relation, such as public\.app_table/, 'and names one');
+
+($rc, undef, $err) = tool('restore', '--restore-file', $backup, '--create', '-d', $node->connstr('busy'));
+is($rc, 4, 'restore --create into an existing database is refused');
+
+# --clean that cannot drop the extension (a view depends on it) rolls back
+$node->safe_psql('busy', 'CREATE VIEW my_view AS SELECT session_id FROM public.session_snapshots');
+($rc, undef, $err) = tool('restore', '--restore-file', $backup, '--clean', '-d', $node->connstr('busy'));
+is($rc, 2, 'restore --clean fails when user objects depend on the extension');
+like($err, qr/cannot drop extension snapshot_ops because other objects depend on it/,
+	'with the server\'s reason');
+is(fingerprint('busy'), $busy_fp, 'the failed --clean restore changed nothing');
+
+# --clean replaces the extension and its data in one transaction
+$node->safe_psql('busy', 'DROP VIEW my_view');
+($rc, $out) = tool('restore', '--restore-file', $backup, '--clean', '-d', $node->connstr('busy'));
+is($rc, 0, 'restore --clean succeeds');
+is(fingerprint('busy'), $src_fp, 'after --clean the target holds exactly the backup');
+
+# --- verify -----------------------------------------------------------------
+($rc, $out) = tool('verify', '--dir', $dir, '-d', $node->connstr('postgres'));
+is($rc, 0, 'verify of the newest backup succeeds');
+like($out, qr/Checksum: ok.*gzip stream: ok.*Created database "snapshot_ops_verify_\d+".*public\.risk_guard_snapshots\s+60\s+60\s+ok.*Dropped database/s,
+	'verify checks, test-restores, compares counts and drops its database');
+is($node->safe_psql('postgres',
+		q{SELECT count(*) FROM pg_database WHERE datname LIKE 'snapshot_ops\_verify\_%'}),
+	'0', 'no verify database is left');
+
+# --- damaged backups ----------------------------------------------------------
+my $bad = "$tmp/bad";
+make_path($bad);
+
+# Write $content gzip'ed as $path with a correct checksum file.
+sub write_backup
+{
+	my ($path, $content) = @_;
+	gzip(\$content => $path) or die $GzipError;
+	my $d = Digest::SHA->new(256)->addfile($path)->hexdigest;
+	my $n = $path =~ s{.*/}{}r;
+	open(my $fh, '>', "$path.sha256") or die;
+	print $fh "$d  $n\n";
+	close($fh);
+}
+
+$node->safe_psql('postgres', 'CREATE DATABASE empty_target');
+
+# truncated, with and without its checksum file
+my $raw = slurp_file($backup);
+my $trunc = "$bad/trunc_backup_20200101_000000.sql.gz";
+open(my $fh, '>', $trunc) or die;
+binmode $fh;
+print $fh substr($raw, 0, int(length($raw) * 2 / 3));
+close($fh);
+copy("$backup.sha256", "$trunc.sha256");
+($rc, undef, $err) = tool('verify', '--restore-file', $trunc, '--no-restore');
+is($rc, 3, 'verify of a truncated backup fails (exit 3)');
+like($err, qr/checksum mismatch/, 'on the checksum');
+unlink("$trunc.sha256");
+($rc, undef, $err) = tool('verify', '--restore-file', $trunc, '--no-checksum', '--no-restore');
+is($rc, 3, 'verify of a truncated backup without checksum fails');
+like($err, qr/is truncated/, 'on the gzip stream');
+($rc, undef, $err) =
+  tool('restore', '--restore-file', $trunc, '--no-checksum', '-d', $node->connstr('empty_target'));
+is($rc, 3, 'restore of a truncated backup fails');
+
+# one flipped bit in the middle
+my $flip = "$bad/flip_backup_20200101_000000.sql.gz";
+my $flipped = $raw;
+my $pos = int(length($flipped) / 2);
+substr($flipped, $pos, 1) = chr(ord(substr($flipped, $pos, 1)) ^ 0x10);
+open($fh, '>', $flip) or die;
+binmode $fh;
+print $fh $flipped;
+close($fh);
+copy("$backup.sha256", "$flip.sha256");
+($rc, undef, $err) = tool('verify', '--restore-file', $flip, '-d', $node->connstr('postgres'));
+is($rc, 3, 'verify of a bit-flipped backup fails');
+($rc, undef, $err) = tool('restore', '--restore-file', $flip, '-d', $node->connstr('empty_target'));
+is($rc, 3, 'restore of a bit-flipped backup fails');
+unlink("$flip.sha256");
+($rc, undef, $err) =
+  tool('restore', '--restore-file', $flip, '--no-checksum', '-d', $node->connstr('empty_target'));
+is($rc, 3, 'restore of a bit-flipped backup fails on the gzip check too');
+like($err, qr/is damaged/, 'reporting the damage');
+is($node->safe_psql('empty_target', q{SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace}),
+	'0', 'the failed restores left the target empty');
+
+# a well-formed backup whose SQL fails half-way: psql stops, nothing is
+# committed, and verify still drops its database
+(my $failing = $sql) =~ s/^(SELECT pg_catalog\.setval)/SELECT 1 \/ 0;\n$1/m;
+write_backup("$bad/fail_backup_20200101_000000.sql.gz", $failing);
+($rc, undef, $err) = tool('restore', '--restore-file', "$bad/fail_backup_20200101_000000.sql.gz",
+	'-d', $node->connstr('empty_target'));
+is($rc, 2, 'restore stops at the first SQL error (exit 2)');
+like($err, qr/division by zero/, 'psql reports the error');
+is($node->safe_psql('empty_target', q{SELECT count(*) FROM pg_extension WHERE extname = 'snapshot_ops'}),
+	'0', 'the failed restore was rolled back entirely');
+($rc) = tool('verify', '--restore-file', "$bad/fail_backup_20200101_000000.sql.gz",
+	'-d', $node->connstr('postgres'));
+is($rc, 2, 'verify fails on the SQL error');
+is($node->safe_psql('postgres',
+		q{SELECT count(*) FROM pg_database WHERE datname LIKE 'snapshot_ops\_verify\_%'}),
+	'0', 'verify dropped its database after the failure');
+
+# a backup whose restored counts differ from the COPY rows it holds
+(my $lossy = $sql) =~ s/^(SELECT pg_catalog\.setval)/DELETE FROM public.position_snapshots WHERE snapshot_id = 1;\n$1/m;
+write_backup("$bad/lossy_backup_20200101_000000.sql.gz", $lossy);
+($rc, $out) = tool('verify', '--restore-file', "$bad/lossy_backup_20200101_000000.sql.gz",
+	'-d', $node->connstr('postgres'));
+is($rc, 3, 'verify detects restored row counts that differ from the backup');
+like($out, qr/public\.position_snapshots\s+445\s+450\s+MISMATCH/, 'and shows which table');
+
+# --- pg_dump failures leave no file -------------------------------------------
+my $faildir = "$tmp/fail";
+($rc, undef, $err) = tool('backup', '-d', $node->connstr('no_such_db'), '--dir', $faildir);
+is($rc, 2, 'backup of a nonexistent database fails (exit 2)');
+like($err, qr/database "no_such_db" does not exist/, 'with the server\'s message');
+
+# fake pg_dump programs, found through SNAPSHOT_OPS_PG_BINDIR
+my $fakebin = "$tmp/fakebin";
+make_path($fakebin, $faildir);
+sub fake_pg_dump
+{
+	my ($body) = @_;
+	open(my $f, '>', "$fakebin/pg_dump") or die;
+	print $f "#!/bin/sh\n$body\n";
+	close($f);
+	chmod(0755, "$fakebin/pg_dump");
+}
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $fakebin;
+
+	fake_pg_dump("echo '-- PostgreSQL database dump'; echo 'COPY public.x (a) FROM stdin;'; echo 'pg_dump: error: query failed' >&2; exit 1");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'backup fails when pg_dump exits with an error');
+	like($err, qr/pg_dump failed with exit status 1/, 'and says so');
+
+	fake_pg_dump("echo '-- PostgreSQL database dump'; kill -9 \$\$");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'backup fails when pg_dump is killed');
+
+	fake_pg_dump("echo '-- PostgreSQL database dump'; echo 'SET x = 1;'; exit 0");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'backup fails when pg_dump\'s output is incomplete despite exit 0');
+}
+opendir($dh, $faildir) or die;
+my @left = grep { !/^\.\.?$/ } readdir($dh);
+closedir($dh);
+is_deeply(\@left, [], 'failed backups left no file, not even a temporary one');
+
+# --- a password never reaches pg_dump's command line ---------------------------
+$node->safe_psql('postgres', q{CREATE ROLE pwuser LOGIN SUPERUSER PASSWORD 'Secret-pw-123'});
+my $hba = $node->data_dir . '/pg_hba.conf';
+my $hba_orig = slurp_file($hba);
+open($fh, '>', $hba) or die;
+print $fh "local all pwuser scram-sha-256\n$hba_orig";
+close($fh);
+$node->reload;
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $fakebin;
+	# record argv and whether PGPASSWORD is set, then run the real pg_dump
+	my $real = `pg_config --bindir` =~ s/\s+$//r;
+	fake_pg_dump(
+		"printf '%s\\n' \"\$@\" > $tmp/argv.txt; echo \"pw=\${PGPASSWORD:+set}\" >> $tmp/argv.txt; exec '$real/pg_dump' \"\$@\""
+	);
+	($rc) = tool('backup', '-d', $node->connstr('src') . " user=pwuser password=Secret-pw-123",
+		'--dir', "$tmp/pw");
+	is($rc, 0, 'backup with a password in the connection string succeeds');
+	my $argv = slurp_file("$tmp/argv.txt");
+	unlike($argv, qr/Secret-pw-123/, 'the password is not on pg_dump\'s command line');
+	like($argv, qr/^pw=set$/m, 'pg_dump got it through PGPASSWORD');
+}
+open($fh, '>', $hba) or die;
+print $fh $hba_orig;
+close($fh);
+$node->reload;
+
+# --- local write failures -------------------------------------------------------
+# a database whose backup is some 500 kB even compressed (hex digests do not
+# compress much)
+$node->safe_psql('postgres', 'CREATE DATABASE big');
+$node->safe_psql(
+	'big', q{
+CREATE EXTENSION snapshot_ops;
+INSERT INTO session_snapshots (session_id, config)
+SELECT 's' || g, jsonb_build_object('blob',
+       (SELECT string_agg(md5(g::text || '/' || x::text), '') FROM generate_series(1, 16) x))
+  FROM generate_series(1, 2000) g;
+});
+my $bigsrc = $node->connstr('big');
+
+# a directory without write permission (meaningless for root, who may write
+# anywhere)
+SKIP:
+{
+	skip 'running as root: permissions do not stop writes', 3 if $> == 0;
+	my $ro = "$tmp/readonly";
+	make_path($ro);
+	chmod(0500, $ro);
+	($rc, undef, $err) = tool('backup', '-d', $bigsrc, '--dir', $ro);
+	is($rc, 5, 'backup into a read-only directory fails (exit 5)');
+	like($err, qr/Permission denied/, 'with the system\'s reason');
+	opendir($dh, $ro) or die;
+	@left = grep { !/^\.\.?$/ } readdir($dh);
+	closedir($dh);
+	is_deeply(\@left, [], 'and leaves nothing behind');
+	chmod(0700, $ro);
+}
+
+# A full disk: a file size limit (ulimit -f) makes write() fail with EFBIG
+# exactly as ENOSPC would, half-way through the backup; no root needed.
+{
+	my $full = "$tmp/full";
+	($rc, undef, $err) = ('', '', '');
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'sh', '-c', 'ulimit -f 64 && exec "$0" "$@"', $tool, 'backup', '-d', $bigsrc, '--dir', $full ],
+		'>', \$o, '2>', \$e);
+	$rc = $? >> 8;
+	note $o . $e;
+	is($rc, 5, 'backup that hits the file size limit fails (exit 5)');
+	like($e, qr/could not write .*File too large/, 'with the system\'s reason');
+	opendir($dh, $full) or die;
+	@left = grep { !/^\.\.?$/ } readdir($dh);
+	closedir($dh);
+	is_deeply(\@left, [], 'and leaves no partial file');
+}
+
+# a real small file system, when we may mount one
+SKIP:
+{
+	skip 'mounting a tmpfs needs root; the test runs as the server\'s user', 3 if $> != 0;
+	my $mnt = "$tmp/tmpfs";
+	make_path($mnt);
+	skip 'could not mount a tmpfs', 3
+	  if system('mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', $mnt) != 0;
+	($rc, undef, $err) = tool('backup', '-d', $bigsrc, '--dir', $mnt);
+	is($rc, 5, 'backup onto a full tmpfs fails (exit 5)');
+	like($err, qr/No space left on device/, 'with ENOSPC');
+	opendir($dh, $mnt) or die;
+	@left = grep { !/^\.\.?$/ } readdir($dh);
+	closedir($dh);
+	system('umount', $mnt);
+	is_deeply(\@left, [], 'and leaves no partial file');
+}
+
+# --- command line ------------------------------------------------------------------
+($rc, $out) = tool('--help');
+is($rc, 0, '--help exits 0');
+like($out, qr/Exit status:/, '--help documents the exit codes');
+($rc, $out) = tool('--version');
+like($out, qr/^snapshot_ops_backup \(snapshot_ops\) \d/, '--version');
+($rc) = tool('frobnicate');
+is($rc, 1, 'an unknown command is a usage error');
+($rc) = tool('restore');
+is($rc, 1, 'restore without --restore-file is a usage error');
+($rc) = tool('list', '--clean');
+is($rc, 1, 'an option of another command is a usage error');
+($rc) = tool('rotate', '--keep-days', '-1');
+is($rc, 1, 'a negative --keep-days is a usage error');
+
+$node->stop('immediate');
+done_testing();

@@ -1,0 +1,143 @@
+/*-------------------------------------------------------------------------
+ *
+ * child.c
+ *		Run pg_dump and psql as child processes, without a shell.
+ *
+ * The programs are looked up next to the server binaries of the PostgreSQL
+ * the tool was built against (pg_config --bindir, compiled in as
+ * SOB_PGBINDIR), so that pg_dump's major version matches the server's; if
+ * they are not there, PATH is searched.  Arguments are passed as a vector to
+ * execv(), so nothing is ever interpreted by a shell, and a password given
+ * in the connection string is handed over in the environment (PGPASSWORD of
+ * the child only), never on a command line where ps(1) would show it.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  tools/child.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sob.h"
+
+#ifndef SOB_PGBINDIR
+#define SOB_PGBINDIR ""
+#endif
+
+/*
+ * The path to run program from: SOB_PGBINDIR/program when that is
+ * executable, else the bare name, to be searched in PATH by execvp().
+ * The environment variable SNAPSHOT_OPS_PG_BINDIR overrides the compiled-in
+ * directory.
+ */
+const char *
+sob_program_path(const char *program)
+{
+	static char path[PATH_MAX];
+	const char *bindir = getenv("SNAPSHOT_OPS_PG_BINDIR");
+
+	if (bindir == NULL || bindir[0] == '\0')
+		bindir = SOB_PGBINDIR;
+	if (bindir[0] != '\0' &&
+		snprintf(path, sizeof(path), "%s/%s", bindir, program) < (int) sizeof(path) &&
+		access(path, X_OK) == 0)
+		return path;
+	return program;
+}
+
+/*
+ * Start program with args (args[0] is the program name, the vector ends
+ * with NULL).  stdin_fd and stdout_fd, if not -1, become the child's
+ * standard input and output; stderr is shared, so the child's messages
+ * reach the user directly.  password, if not NULL, is put into the child's
+ * PGPASSWORD.  Returns the pid, or -1 if fork failed.
+ */
+pid_t
+sob_spawn(const char *program, const char *const *args, int stdin_fd,
+		  int stdout_fd, const char *password)
+{
+	const char *path = sob_program_path(program);
+	pid_t		pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+	{
+		sob_error("could not start %s: %s", program, strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+
+	/* child */
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (stdin_fd >= 0 && stdin_fd != STDIN_FILENO)
+	{
+		if (dup2(stdin_fd, STDIN_FILENO) < 0)
+			_exit(127);
+		close(stdin_fd);
+	}
+	if (stdout_fd >= 0 && stdout_fd != STDOUT_FILENO)
+	{
+		if (dup2(stdout_fd, STDOUT_FILENO) < 0)
+			_exit(127);
+		close(stdout_fd);
+	}
+	if (password != NULL && setenv("PGPASSWORD", password, 1) != 0)
+		_exit(127);
+
+	if (strchr(path, '/') != NULL)
+		execv(path, (char *const *) args);
+	else
+		execvp(path, (char *const *) args);
+	fprintf(stderr, "%s: error: could not execute \"%s\": %s\n",
+			SOB_PROGNAME, path, strerror(errno));
+	_exit(127);
+}
+
+/*
+ * Wait for a child and tell how it ended.  Returns 0 if it exited with
+ * status 0, else -1 after printing what happened.
+ */
+int
+sob_wait(pid_t pid, const char *program)
+{
+	int			status;
+
+	while (waitpid(pid, &status, 0) < 0)
+	{
+		if (errno != EINTR)
+		{
+			sob_error("could not wait for %s: %s", program, strerror(errno));
+			return -1;
+		}
+	}
+	if (WIFEXITED(status))
+	{
+		if (WEXITSTATUS(status) == 0)
+			return 0;
+		if (WEXITSTATUS(status) == 127)
+			sob_error("%s could not be executed (exit status 127)", program);
+		else
+			sob_error("%s failed with exit status %d", program, WEXITSTATUS(status));
+	}
+	else if (WIFSIGNALED(status))
+		sob_error("%s was terminated by signal %d (%s)", program,
+				  WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		sob_error("%s ended with unrecognized status %d", program, status);
+	return -1;
+}

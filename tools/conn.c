@@ -1,0 +1,392 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn.c
+ *		Connections of snapshot_ops_backup: the -d connection string, the
+ *		connection strings handed to pg_dump and psql, and the queries the
+ *		tool runs itself.
+ *
+ * The connection string is parsed once with PQconninfoParse(), so that a
+ * URI and a keyword/value string are treated alike.  Children get it back
+ * as a keyword/value string with the password removed (child.c passes that
+ * in their environment).  Every connection of the tool clears search_path
+ * first, as pg_dump does, and its queries name pg_catalog objects and
+ * operators explicitly.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  tools/conn.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sob.h"
+
+const char *const sob_tables[SOB_NTABLES] = {
+	"session_snapshots",
+	"position_snapshots",
+	"metrics_snapshots",
+	"risk_guard_snapshots"
+};
+
+/*
+ * Parse conninfo (NULL or "" for libpq's defaults) into ci.  Returns false
+ * after printing an error when the string is invalid.
+ */
+bool
+sob_conninfo_parse(const char *conninfo, SobConnInfo *ci)
+{
+	PQconninfoOption *opts;
+	PQconninfoOption *o;
+	char	   *err = NULL;
+	int			n = 0;
+
+	memset(ci, 0, sizeof(*ci));
+	opts = PQconninfoParse(conninfo ? conninfo : "", &err);
+	if (opts == NULL)
+	{
+		sob_error("invalid connection string: %s", err ? err : "out of memory");
+		PQfreemem(err);
+		return false;
+	}
+	for (o = opts; o->keyword; o++)
+		n++;
+	ci->keywords = sob_malloc(sizeof(char *) * (n + 2));
+	ci->values = sob_malloc(sizeof(char *) * (n + 2));
+	for (o = opts; o->keyword; o++)
+	{
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		if (strcmp(o->keyword, "password") == 0)
+		{
+			ci->password = sob_strdup(o->val);
+			continue;
+		}
+		ci->keywords[ci->n] = sob_strdup(o->keyword);
+		ci->values[ci->n] = sob_strdup(o->val);
+		ci->n++;
+	}
+	PQconninfoFree(opts);
+	return true;
+}
+
+/* The value of keyword in ci, or NULL. */
+const char *
+sob_conninfo_get(const SobConnInfo *ci, const char *keyword)
+{
+	int			i;
+
+	for (i = 0; i < ci->n; i++)
+	{
+		if (strcmp(ci->keywords[i], keyword) == 0)
+			return ci->values[i];
+	}
+	return NULL;
+}
+
+/* Append value to buf, quoted for a keyword/value connection string. */
+static char *
+conn_append_quoted(char *buf, const char *value)
+{
+	*buf++ = '\'';
+	for (; *value; value++)
+	{
+		if (*value == '\'' || *value == '\\')
+			*buf++ = '\\';
+		*buf++ = *value;
+	}
+	*buf++ = '\'';
+	return buf;
+}
+
+/*
+ * A keyword/value connection string for a child process: ci without the
+ * password, with dbname replaced by dbname if that is not NULL.  malloc'd.
+ */
+char *
+sob_conninfo_string(const SobConnInfo *ci, const char *dbname)
+{
+	size_t		size = 1;
+	char	   *result;
+	char	   *p;
+	int			i;
+
+	for (i = 0; i < ci->n; i++)
+		size += strlen(ci->keywords[i]) + 2 * strlen(ci->values[i]) + 4;
+	if (dbname)
+		size += strlen("dbname") + 2 * strlen(dbname) + 4;
+	p = result = sob_malloc(size);
+	for (i = 0; i < ci->n; i++)
+	{
+		if (dbname && strcmp(ci->keywords[i], "dbname") == 0)
+			continue;
+		if (p != result)
+			*p++ = ' ';
+		strcpy(p, ci->keywords[i]);
+		p += strlen(p);
+		*p++ = '=';
+		p = conn_append_quoted(p, ci->values[i]);
+	}
+	if (dbname)
+	{
+		if (p != result)
+			*p++ = ' ';
+		strcpy(p, "dbname=");
+		p += strlen(p);
+		p = conn_append_quoted(p, dbname);
+	}
+	*p = '\0';
+	return result;
+}
+
+/*
+ * Connect as ci says, to dbname if that is not NULL.  Returns the
+ * connection with an empty search_path, or NULL after printing the error.
+ */
+PGconn *
+sob_connect(const SobConnInfo *ci, const char *dbname)
+{
+	const char **kw = sob_malloc(sizeof(char *) * (ci->n + 4));
+	const char **val = sob_malloc(sizeof(char *) * (ci->n + 4));
+	PGconn	   *conn;
+	PGresult   *res;
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < ci->n; i++)
+	{
+		if (dbname && strcmp(ci->keywords[i], "dbname") == 0)
+			continue;
+		kw[n] = ci->keywords[i];
+		val[n++] = ci->values[i];
+	}
+	if (dbname)
+	{
+		kw[n] = "dbname";
+		val[n++] = dbname;
+	}
+	if (ci->password)
+	{
+		kw[n] = "password";
+		val[n++] = ci->password;
+	}
+	kw[n] = "fallback_application_name";
+	val[n++] = SOB_PROGNAME;
+	kw[n] = NULL;
+	val[n] = NULL;
+
+	conn = PQconnectdbParams(kw, val, 0);
+	free(kw);
+	free(val);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		sob_error("could not connect to the server: %s",
+				  conn ? PQerrorMessage(conn) : "out of memory");
+		PQfinish(conn);
+		return NULL;
+	}
+
+	res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', '', false)");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		sob_error("could not clear search_path: %s", PQerrorMessage(conn));
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
+	return conn;
+}
+
+/*
+ * Connect to a maintenance database of the server ci points at ("postgres",
+ * else "template1"), for CREATE DATABASE and DROP DATABASE.
+ */
+PGconn *
+sob_connect_maintenance(const SobConnInfo *ci)
+{
+	PGconn	   *conn = sob_connect(ci, "postgres");
+
+	if (conn == NULL)
+	{
+		fprintf(stderr, "%s: trying database \"template1\" instead\n", SOB_PROGNAME);
+		conn = sob_connect(ci, "template1");
+	}
+	return conn;
+}
+
+/*
+ * The database ci names, or the one libpq would choose: PGDATABASE, else
+ * the user name.  malloc'd.
+ */
+char *
+sob_default_dbname(const SobConnInfo *ci)
+{
+	const char *db = sob_conninfo_get(ci, "dbname");
+	const char *user = sob_conninfo_get(ci, "user");
+	PQconninfoOption *defs;
+	PQconninfoOption *o;
+	char	   *result = NULL;
+
+	if (db)
+		return sob_strdup(db);
+	defs = PQconndefaults();
+	for (o = defs; o && o->keyword; o++)
+	{
+		if (strcmp(o->keyword, "dbname") == 0 && o->val && o->val[0])
+			result = sob_strdup(o->val);
+		else if (user == NULL && strcmp(o->keyword, "user") == 0 && o->val)
+			user = o->val;
+	}
+	if (result == NULL && user != NULL)
+		result = sob_strdup(user);
+	PQconninfoFree(defs);
+	return result;
+}
+
+/* Run one SQL command.  Returns 0, or -1 after printing the error. */
+int
+sob_exec_command(PGconn *conn, const char *sql)
+{
+	PGresult   *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+	{
+		sob_error("%s", PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Count the rows of the extension's four tables in the database of conn.
+ * qualnames[i] receives "schema.table" quoted as pg_dump quotes it
+ * (malloc'd), counts[i] the count.  Returns 0, 1 when the extension is not
+ * installed, or -1 after printing an error.
+ */
+int
+sob_table_counts(PGconn *conn, char **qualnames, long long *counts)
+{
+	PGresult   *res;
+	char	   *schema;
+	char	   *sql;
+	size_t		size;
+	int			i;
+
+	res = PQexec(conn,
+				 "SELECT pg_catalog.quote_ident(n.nspname)"
+				 "  FROM pg_catalog.pg_extension e"
+				 "  JOIN pg_catalog.pg_namespace n"
+				 "    ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
+				 " WHERE e.extname OPERATOR(pg_catalog.=) 'snapshot_ops'");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		sob_error("could not look up the extension: %s", PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		return 1;
+	}
+	schema = sob_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	size = 64;
+	for (i = 0; i < SOB_NTABLES; i++)
+	{
+		qualnames[i] = sob_psprintf("%s.%s", schema, sob_tables[i]);
+		size += strlen(qualnames[i]) + 64;
+	}
+	sql = sob_malloc(size);
+	strcpy(sql, "SELECT ");
+	for (i = 0; i < SOB_NTABLES; i++)
+	{
+		char	   *part = sob_psprintf("%s(SELECT pg_catalog.count(*) FROM %s)",
+										i > 0 ? ", " : "", qualnames[i]);
+
+		strcat(sql, part);
+		free(part);
+	}
+	free(schema);
+
+	res = PQexec(conn, sql);
+	free(sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		sob_error("could not count the rows of the snapshot tables: %s",
+				  PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < SOB_NTABLES; i++)
+		counts[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * What a restore target already holds: whether snapshot_ops is installed,
+ * and how many relations outside the system schemas that belong to no
+ * extension, with one of their names as an example (malloc'd, or NULL).
+ * Returns 0, or -1 after printing an error.
+ */
+int
+sob_target_contents(PGconn *conn, bool *has_extension, long long *nrelations,
+					char **example)
+{
+	PGresult   *res;
+
+	res = PQexec(conn,
+				 "WITH rels AS ("
+				 " SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name"
+				 "   FROM pg_catalog.pg_class c"
+				 "   JOIN pg_catalog.pg_namespace n"
+				 "     ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+				 "  WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::\"char\"[])"
+				 "    AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema}'::name[])"
+				 "    AND n.nspname OPERATOR(pg_catalog.!~) '^pg_(toast|temp_)'"
+				 "    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
+				 "     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+				 "       AND d.objid OPERATOR(pg_catalog.=) c.oid"
+				 "       AND d.deptype OPERATOR(pg_catalog.=) 'e'))"
+				 "SELECT EXISTS (SELECT FROM pg_catalog.pg_extension"
+				 "                WHERE extname OPERATOR(pg_catalog.=) 'snapshot_ops'),"
+				 "       (SELECT pg_catalog.count(*) FROM rels),"
+				 "       (SELECT pg_catalog.min(name) FROM rels)");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		sob_error("could not inspect the target database: %s", PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+	*has_extension = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	*nrelations = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	*example = PQgetisnull(res, 0, 2) ? NULL : sob_strdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return 0;
+}
+
+/* Release ci's strings. */
+void
+sob_conninfo_free(SobConnInfo *ci)
+{
+	int			i;
+
+	for (i = 0; i < ci->n; i++)
+	{
+		free(ci->keywords[i]);
+		free(ci->values[i]);
+	}
+	free(ci->keywords);
+	free(ci->values);
+	free(ci->password);
+	memset(ci, 0, sizeof(*ci));
+}
