@@ -1,0 +1,205 @@
+# Copyright (c) 2026, snapshot_ops developers
+#
+# snapshot_ops_backup rotate and list: ages from modification times, the
+# newest good backup always kept, --keep-min, stale temporary files removed
+# but never the one a running backup is writing.
+
+use strict;
+use warnings;
+
+use File::Path qw(make_path remove_tree);
+use IO::Compress::Gzip qw(gzip $GzipError);
+use Digest::SHA;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $tool;
+for my $dir (split(/:/, $ENV{PATH}), `pg_config --bindir 2>/dev/null` =~ s/\s+$//r)
+{
+	if ($dir ne '' && -x "$dir/snapshot_ops_backup")
+	{
+		$tool = "$dir/snapshot_ops_backup";
+		last;
+	}
+}
+BAIL_OUT('snapshot_ops_backup is not installed (not in PATH nor in pg_config --bindir)')
+  unless defined $tool;
+
+sub tool
+{
+	my (@args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $tool, @args ], '>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	note "snapshot_ops_backup @args => $rc\n$out$err";
+	return ($rc, $out, $err);
+}
+
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+my $now = time();
+
+# A backup file aged $days days, with a good checksum file unless $bad
+# ('corrupt': wrong checksum, 'nosum': none).
+sub make_backup
+{
+	my ($dir, $name, $days, $bad) = @_;
+	my $path = "$dir/$name";
+	my $sql = "-- backup $name\n-- PostgreSQL database dump complete\n";
+	gzip(\$sql => $path) or die $GzipError;
+	my $digest = Digest::SHA->new(256)->addfile($path)->hexdigest;
+	$digest = '0' x 64 if defined $bad && $bad eq 'corrupt';
+	if (!defined $bad || $bad ne 'nosum')
+	{
+		open(my $fh, '>', "$path.sha256") or die;
+		print $fh "$digest  $name\n";
+		close($fh);
+		utime($now - $days * 86400, $now - $days * 86400, "$path.sha256");
+	}
+	utime($now - $days * 86400, $now - $days * 86400, $path);
+	return $path;
+}
+
+sub names_in
+{
+	my ($dir) = @_;
+	opendir(my $dh, $dir) or die;
+	my @n = sort grep { !/^\.\.?$/ } readdir($dh);
+	closedir($dh);
+	return join(' ', @n);
+}
+
+sub fresh_dir
+{
+	my ($name) = @_;
+	my $d = "$tmp/$name";
+	remove_tree($d);
+	make_path($d);
+	return $d;
+}
+
+my $b = sub { sprintf('db_backup_202001%02d_030000.sql.gz', $_[0]) };
+
+# --- old and new backups ------------------------------------------------------
+my $d = fresh_dir('mixed');
+make_backup($d, $b->(1), 40);
+make_backup($d, $b->(2), 35);
+make_backup($d, $b->(3), 31);
+make_backup($d, $b->(4), 29);
+make_backup($d, $b->(5), 1);
+# an unrelated file must never be touched
+open(my $fh, '>', "$d/notes.txt") or die;
+close($fh);
+utime($now - 90 * 86400, $now - 90 * 86400, "$d/notes.txt");
+
+my ($rc, $out) = tool('list', '--dir', $d);
+is($rc, 0, 'list succeeds');
+my @order = ($out =~ /^(db_backup_\S+)/mg);
+is_deeply(\@order, [ map { $b->($_) } (5, 4, 3, 2, 1) ], 'list shows the newest first');
+like($out, qr/^\Q${\$b->(1)}\E\s+\S+ \S+\s+40d 00h\s+ok$/m, 'list shows the age in days');
+
+($rc, $out) = tool('rotate', '--dir', $d, '--keep-days', '30');
+is($rc, 0, 'rotate succeeds');
+is(names_in($d),
+	join(' ', 'db_backup_20200104_030000.sql.gz', 'db_backup_20200104_030000.sql.gz.sha256',
+		'db_backup_20200105_030000.sql.gz', 'db_backup_20200105_030000.sql.gz.sha256', 'notes.txt'),
+	'rotate removed the three backups older than 30 days with their checksum files, nothing else');
+like($out, qr/removed \Q${\$b->(1)}\E .*age 40d 00h/, 'rotate prints what it removed');
+($rc, $out) = tool('rotate', '--dir', $d, '--keep-days', '30');
+like($out, qr/0 files removed/, 'a second rotate removes nothing');
+
+# --- every backup is old: the newest good one stays -----------------------------
+$d = fresh_dir('allold');
+make_backup($d, $b->($_), 50 - $_) for (1 .. 4);
+($rc, $out) = tool('rotate', '--dir', $d, '--keep-days', '30');
+is($rc, 0, 'rotate of an all-old set succeeds');
+is(names_in($d), join(' ', $b->(4), $b->(4) . '.sha256'),
+	'only the newest backup is left when all are old');
+
+# the newest is damaged: it stays (keep-min 1) and so does the newest good one
+$d = fresh_dir('badnewest');
+make_backup($d, $b->(1), 45);
+make_backup($d, $b->(2), 44);
+make_backup($d, $b->(3), 43);
+make_backup($d, $b->(4), 42, 'corrupt');
+($rc, $out) = tool('list', '--dir', $d);
+like($out, qr/^\Q${\$b->(4)}\E.*MISMATCH$/m, 'list flags the checksum mismatch');
+($rc, $out) = tool('rotate', '--dir', $d, '--keep-days', '30');
+is(names_in($d), join(' ', $b->(3), $b->(3) . '.sha256', $b->(4), $b->(4) . '.sha256'),
+	'rotate keeps the newest good backup even when a damaged one is newer');
+like($out, qr/newest good backup: \Q${\$b->(3)}\E/, 'and names it');
+
+# --keep-min 0 still keeps the newest good backup
+$d = fresh_dir('keepzero');
+make_backup($d, $b->(1), 45);
+make_backup($d, $b->(2), 44, 'nosum');
+($rc, $out) = tool('list', '--dir', $d);
+like($out, qr/^\Q${\$b->(2)}\E.*missing$/m, 'list shows a missing checksum');
+($rc) = tool('rotate', '--dir', $d, '--keep-days', '0', '--keep-min', '0');
+is(names_in($d), join(' ', $b->(1), $b->(1) . '.sha256'),
+	'--keep-min 0 removes all but the newest backup with a good checksum');
+
+# --keep-min
+$d = fresh_dir('keepmin');
+make_backup($d, $b->($_), 50 - $_) for (1 .. 5);
+($rc) = tool('rotate', '--dir', $d, '--keep-days', '30', '--keep-min', '3');
+is(names_in($d) =~ tr/ //, 5, '--keep-min 3 keeps three old backups (six files)');
+like(names_in($d), qr/^\Q${\$b->(3)}\E/, 'the three newest');
+
+# --- stale temporary files and orphaned checksum files ---------------------------
+$d = fresh_dir('stale');
+make_backup($d, $b->(1), 1);
+my $stale = "$d/" . $b->(2) . '.tmp.999999';
+open($fh, '>', $stale) or die;
+print $fh 'partial';
+close($fh);
+utime($now - 3600, $now - 3600, $stale);
+my $young = "$d/" . $b->(3) . '.sha256.tmp.999998';
+open($fh, '>', $young) or die;
+close($fh);
+open($fh, '>', "$d/" . $b->(4) . '.sha256') or die;
+close($fh);
+($rc, $out) = tool('rotate', '--dir', $d);
+is($rc, 0, 'rotate with stale files succeeds');
+ok(!-e $stale, 'an unlocked temporary file an hour old is removed');
+ok(-e $young, 'a temporary file younger than a minute is left alone');
+ok(!-e "$d/" . $b->(4) . '.sha256', 'a checksum file without its backup is removed');
+ok(-e "$d/" . $b->(1), 'the backup is kept');
+
+# the temporary file of a running backup is locked: rotate leaves it
+my $node = PostgreSQL::Test::Cluster->new('rotate');
+$node->init;
+$node->start;
+$d = fresh_dir('running');
+my $fakebin = "$tmp/fakebin";
+make_path($fakebin);
+open($fh, '>', "$fakebin/pg_dump") or die;
+print $fh "#!/bin/sh\necho '-- PostgreSQL database dump'\nexec sleep 5\n";
+close($fh);
+chmod(0755, "$fakebin/pg_dump");
+my ($bout, $berr) = ('', '');
+my $h;
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $fakebin;
+	$h = IPC::Run::start([ $tool, 'backup', '-d', $node->connstr('postgres'), '--dir', $d ],
+		'>', \$bout, '2>', \$berr);
+}
+my $tmpfile;
+for (1 .. 100)
+{
+	($tmpfile) = grep { /\.tmp\.\d+$/ } split(/ /, names_in($d));
+	last if defined $tmpfile;
+	select(undef, undef, undef, 0.05);
+}
+ok(defined $tmpfile, 'a running backup writes a temporary file');
+utime($now - 3600, $now - 3600, "$d/$tmpfile") if defined $tmpfile;
+($rc, $out) = tool('rotate', '--dir', $d);
+ok(defined $tmpfile && -e "$d/$tmpfile", 'rotate leaves the locked temporary file of a running backup');
+$h->signal('TERM');
+$h->finish;
+is($? >> 8, 6, 'a backup stopped by SIGTERM exits 6');
+is(names_in($d), '', 'and removes its temporary file');
+
+$node->stop('immediate');
+done_testing();
