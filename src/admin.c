@@ -51,10 +51,6 @@ typedef struct SoRunOutcome
 	char		message[SO_MESSAGE_LEN];
 } SoRunOutcome;
 
-static bool so_notify_at_commit = false;
-static bool so_xact_callback_registered = false;
-
-static void so_xact_callback(XactEvent event, void *arg);
 static const char *so_absence_reason(void);
 static void so_require_worker_support(void);
 static void so_request_run(SoJob job, bool wait, SoRunOutcome *out);
@@ -64,29 +60,6 @@ PG_FUNCTION_INFO_V1(snapshot_ops_run_job);
 PG_FUNCTION_INFO_V1(snapshot_ops_vacuum_snapshot_tables);
 PG_FUNCTION_INFO_V1(snapshot_ops_worker_status);
 PG_FUNCTION_INFO_V1(snapshot_ops_job_schedules);
-
-/*
- * At commit of the transaction that called start_worker(), wake the
- * launcher: only then can the worker see the extension.
- */
-static void
-so_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-			if (so_notify_at_commit)
-				so_request_worker(MyDatabaseId);
-			so_notify_at_commit = false;
-			break;
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PREPARE:
-			so_notify_at_commit = false;
-			break;
-		default:
-			break;
-	}
-}
 
 /*
  * snapshot_ops.start_worker() RETURNS boolean
@@ -101,12 +74,7 @@ snapshot_ops_start_worker(PG_FUNCTION_ARGS)
 	if (so_shared == NULL)
 		PG_RETURN_BOOL(false);
 
-	if (!so_xact_callback_registered)
-	{
-		RegisterXactCallback(so_xact_callback, NULL);
-		so_xact_callback_registered = true;
-	}
-	so_notify_at_commit = true;
+	so_request_worker_at_commit(MyDatabaseId);
 	PG_RETURN_BOOL(true);
 }
 

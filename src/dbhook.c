@@ -13,6 +13,8 @@
  * the command then waits (up to five seconds) for it to go away, as it
  * waits for autovacuum.  The launcher starts the worker again after
  * SO_RETRY_SECONDS if the database still exists and has the extension.
+ * After CREATE DATABASE, the launcher is asked to check the new database:
+ * a copy of a template that has the extension needs a worker of its own.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -113,6 +115,7 @@ so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 #endif
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	const char *created = NULL;
 
 	if (so_shared != NULL)
 	{
@@ -133,6 +136,7 @@ so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			case T_CreatedbStmt:
 				so_stop_worker_of(so_option_value(((CreatedbStmt *) parsetree)->options,
 												  "template"));
+				created = ((CreatedbStmt *) parsetree)->dbname;
 				break;
 			default:
 				break;
@@ -154,4 +158,13 @@ so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		standard_ProcessUtility(pstmt, queryString, context,
 								params, queryEnv, dest, qc);
 #endif
+
+	/* a copy of a database that has the extension needs a worker too */
+	if (created != NULL)
+	{
+		Oid			dboid = get_database_oid(created, true);
+
+		if (OidIsValid(dboid))
+			so_request_worker_at_commit(dboid);
+	}
 }

@@ -150,8 +150,8 @@ so_jobs_prepare(void)
 							   "WHERE r.finished_at OPERATOR(pg_catalog.<) "
 							   "      (pg_catalog.now() OPERATOR(pg_catalog.-) $1) "
 							   "  AND r.run_id OPERATOR(pg_catalog.<>) ALL "
-							   "      (SELECT pg_catalog.max(l.run_id) FROM snapshot_ops.job_runs l "
-							   "        GROUP BY l.job)",
+							   "      (SELECT DISTINCT ON (l.job) l.run_id FROM snapshot_ops.job_runs l "
+							   "        ORDER BY l.job, l.started_at DESC, l.run_id DESC)",
 							   1, prune_types);
 	so_plans_extoid = extoid;
 }

@@ -19,9 +19,12 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "miscadmin.h"
+#include "nodes/pg_list.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
+#include "utils/memutils.h"
 
 #include "guc.h"
 #include "shmem.h"
@@ -39,6 +42,11 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
+/* Databases to announce to the launcher when this transaction commits. */
+static List *so_commit_requests = NIL;
+static bool so_xact_callback_registered = false;
+
+static void so_xact_callback(XactEvent event, void *arg);
 static Size so_shmem_size(void);
 static void so_shmem_request(void);
 static void so_shmem_startup(void);
@@ -152,6 +160,48 @@ so_request_worker(Oid dboid)
 
 	if (latch)
 		SetLatch(latch);
+}
+
+/*
+ * At commit, announce the databases of so_request_worker_at_commit(): only
+ * then can a worker see the extension (or the database) they concern.
+ */
+static void
+so_xact_callback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+			foreach(lc, so_commit_requests)
+				so_request_worker(lfirst_oid(lc));
+			/* FALLTHROUGH */
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			list_free(so_commit_requests);
+			so_commit_requests = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+void
+so_request_worker_at_commit(Oid dboid)
+{
+	MemoryContext oldcxt;
+
+	if (so_shared == NULL)
+		return;
+	if (!so_xact_callback_registered)
+	{
+		RegisterXactCallback(so_xact_callback, NULL);
+		so_xact_callback_registered = true;
+	}
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	so_commit_requests = list_append_unique_oid(so_commit_requests, dboid);
+	MemoryContextSwitchTo(oldcxt);
 }
 
 int

@@ -123,6 +123,9 @@ extern SoWorkerSlot *so_find_slot(Oid dboid);
 /* Ask the launcher to start (or check) the worker of a database. */
 extern void so_request_worker(Oid dboid);
 
+/* The same, when the current transaction commits. */
+extern void so_request_worker_at_commit(Oid dboid);
+
 /* Parse a job name; -1 when unknown. */
 extern int	so_job_from_name(const char *name);
 
