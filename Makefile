@@ -36,3 +36,17 @@ include $(PGXS)
 
 snapshot_ops--1.0.sql: $(sort $(wildcard sql/1.0/*.sql))
 	cat $^ > $@
+
+# The backup tool is built and installed with the extension.
+all: tools
+install: install-tools
+clean: clean-tools
+
+tools:
+	$(MAKE) -C tools PG_CONFIG=$(PG_CONFIG)
+install-tools: tools
+	$(MAKE) -C tools PG_CONFIG=$(PG_CONFIG) install
+clean-tools:
+	$(MAKE) -C tools PG_CONFIG=$(PG_CONFIG) clean
+
+.PHONY: tools install-tools clean-tools
