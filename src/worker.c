@@ -324,8 +324,9 @@ so_worker_startup(void)
 	ereport(LOG,
 			(errmsg("snapshot_ops worker started for database \"%s\"", so_dbname),
 			 interrupted > 0 ?
-			 errdetail("Marked " UINT64_FORMAT " unfinished runs of a previous worker as interrupted.",
-					   interrupted) : 0));
+			 errdetail_plural("Marked " UINT64_FORMAT " unfinished run of a previous worker as interrupted.",
+							  "Marked " UINT64_FORMAT " unfinished runs of a previous worker as interrupted.",
+							  (unsigned long) interrupted, interrupted) : 0));
 }
 
 /*

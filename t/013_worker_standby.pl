@@ -1,0 +1,62 @@
+# Hot standby: the worker runs nothing on a standby (no process, no write,
+# no error in its log, a clear error for a manual request), and starts
+# working once the standby is promoted.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'snapshot_ops'
+snapshot_ops.vacuum_schedule = '* * * * *'
+});
+$primary->start;
+$primary->safe_psql('postgres', 'CREATE DATABASE app');
+$primary->safe_psql('app', 'CREATE EXTENSION snapshot_ops');
+ok($primary->poll_query_until('app', q{SELECT running FROM snapshot_ops.worker_status()}),
+	'the primary runs a worker');
+$primary->safe_psql('app', q{SELECT snapshot_ops.run_job('vacuum', true)});
+
+$primary->backup('backup');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'backup', has_streaming => 1);
+$standby->start;
+$primary->wait_for_catchup($standby);
+
+is($standby->safe_psql('app', 'SELECT pg_is_in_recovery()'), 't', 'the standby is in recovery');
+is( $standby->safe_psql('postgres', q{
+		SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'snapshot_ops%'}),
+	'0', 'no launcher and no worker on the standby');
+is( $standby->safe_psql('app', q{SELECT loaded, running, reason FROM snapshot_ops.worker_status()}),
+	't|f|The server is in recovery; the worker starts after promotion.',
+	'worker_status() explains why');
+
+# from here on only the standby would run the schedule
+$primary->safe_psql('postgres', 'ALTER SYSTEM SET snapshot_ops.enable_scheduler = off');
+$primary->reload;
+ok( $standby->poll_query_until('postgres', q{
+		SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'snapshot_ops%'}),
+	'still nothing on the standby');
+ok(!$standby->log_contains('ERROR|FATAL|PANIC'), 'no error in the standby log');
+
+my ($ret, $stdout, $stderr) = $standby->psql('app', 'SELECT vacuum_snapshot_tables()');
+like($stderr, qr/snapshot_ops jobs cannot run during recovery/,
+	'a manual request on the standby is refused clearly');
+
+# after promotion the launcher starts and the jobs run
+$standby->promote;
+ok( $standby->poll_query_until('app', q{SELECT running FROM snapshot_ops.worker_status()}),
+	'the worker starts after promotion');
+like($standby->safe_psql('app', 'SELECT vacuum_snapshot_tables()'),
+	qr/^VACUUM ANALYZE completed for 4 tables/, 'jobs run on the promoted server');
+ok( $standby->poll_query_until('app', qq{
+		SELECT count(*) > 0 FROM snapshot_ops.job_runs
+		 WHERE trigger IN ('schedule', 'catch_up') AND started_at > pg_postmaster_start_time()}),
+	'the schedule runs on the promoted server');
+
+$standby->stop;
+$primary->stop;
+done_testing();
