@@ -1,0 +1,171 @@
+# common.sh: logging, the throwaway cluster, psql and pgbench helpers, and
+# the results file every phase appends to.  Sourced by run.sh.
+#
+# Globals set by run.sh: BINDIR PORT WORK (scratch: cluster, logs, sockets)
+# OUT (results directory) and the option values.
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$WORK/run.log" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Run a command as the user the server runs as (PostgreSQL refuses root).
+as_server() {
+	if [ "$(id -u)" -eq 0 ]; then
+		su postgres -s /bin/bash -c "$*"
+	else
+		bash -c "$*"
+	fi
+}
+
+# --- the throwaway cluster --------------------------------------------------
+
+cluster_init() {
+	DATA=$WORK/data
+	SOCK=$WORK/sock
+	mkdir -p "$SOCK"
+	[ "$(id -u)" -eq 0 ] && chown postgres "$WORK" "$SOCK"
+	as_server "'$BINDIR/initdb' -D '$DATA' -A trust -U postgres -E UTF8 --locale=C.UTF-8" \
+		>"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; die "initdb failed"; }
+	# Tuned as the brief says; durability as in production: fsync and
+	# synchronous_commit stay on.
+	cat >>"$DATA/postgresql.conf" <<EOC
+listen_addresses = ''
+port = $PORT
+unix_socket_directories = '$SOCK'
+max_connections = 50
+shared_buffers = '$SHARED_BUFFERS'
+max_wal_size = '4GB'
+min_wal_size = '1GB'
+checkpoint_timeout = '15min'
+checkpoint_completion_target = 0.9
+wal_compression = off
+fsync = on
+synchronous_commit = on
+effective_cache_size = '8GB'
+maintenance_work_mem = '512MB'
+random_page_cost = 1.1
+shared_preload_libraries = 'snapshot_ops'
+# the worker serves only the soak database; the databases measured for
+# throughput must not be cleaned up or vacuumed behind the benchmark's back
+snapshot_ops.databases = 'bench_soak'
+log_line_prefix = '%m [%p] %q%a '
+log_checkpoints = on
+log_autovacuum_min_duration = 0
+lc_messages = 'C'
+EOC
+}
+
+cluster_start() {
+	as_server "'$BINDIR/pg_ctl' -D '$DATA' -l '$WORK/server.log' -w -t 120 start" >/dev/null ||
+		{ tail -30 "$WORK/server.log"; die "server did not start"; }
+	STARTED=1
+}
+
+cluster_stop() {
+	[ "${STARTED:-0}" = 1 ] || return 0
+	as_server "'$BINDIR/pg_ctl' -D '$DATA' -m fast -w -t 60 stop" >/dev/null 2>&1 ||
+		as_server "'$BINDIR/pg_ctl' -D '$DATA' -m immediate stop" >/dev/null 2>&1
+	STARTED=0
+}
+
+# psql DB [psql args]: quiet, stops on the first error
+psqlx() {
+	local db=$1
+	shift
+	"$BINDIR/psql" -h "$SOCK" -p "$PORT" -U postgres -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
+}
+
+# q DB SQL: one value (or rows, |-separated), no decoration
+q() { psqlx "$1" -At -c "$2"; }
+
+# --- results ----------------------------------------------------------------
+
+# record SECTION VARIANT SCALE CLIENTS METRIC VALUE
+# One line per measured figure in $OUT/data/results.tsv; the report is
+# generated from this file only.
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$OUT/data/results.tsv"
+}
+
+# get SECTION VARIANT SCALE CLIENTS METRIC: a recorded value (empty if none)
+get() {
+	awk -F'\t' -v s="$1" -v v="$2" -v sc="$3" -v c="$4" -v m="$5" \
+		'$1 == s && $2 == v && $3 == sc && $4 == c && $5 == m { x = $6 } END { print x }' \
+		"$OUT/data/results.tsv"
+}
+
+# --- pgbench ----------------------------------------------------------------
+
+# latency_stats FILES...: "n p50_ms p99_ms mean_ms max_ms" from pgbench
+# per-transaction logs (third field: latency in microseconds)
+latency_stats() {
+	cat "$@" 2>/dev/null | awk '{ print $3 }' | sort -n | awk '
+		{ v[NR] = $1; s += $1 }
+		END {
+			if (NR == 0) { print "0 NaN NaN NaN NaN"; exit }
+			i50 = int(NR * 0.50 + 0.5); if (i50 < 1) i50 = 1
+			i99 = int(NR * 0.99 + 0.5); if (i99 < 1) i99 = 1; if (i99 > NR) i99 = NR
+			printf "%d %.3f %.3f %.3f %.3f\n", NR, v[i50] / 1000, v[i99] / 1000, s / NR / 1000, v[NR] / 1000
+		}'
+}
+
+# pgb NAME DB SCRIPT CLIENTS DURATION (20s, or t100: transactions per client) [more pgbench args]
+# Runs pgbench -M simple with per-transaction logging into $WORK/pgb/NAME;
+# sets PGB_TPS PGB_N PGB_P50 PGB_P99 PGB_MEAN PGB_MAX PGB_ERR.
+pgb() {
+	local name=$1 db=$2 script=$3 clients=$4 secs=$5
+	shift 5
+	local dir=$WORK/pgb/$name threads=$clients
+	[ "$threads" -gt "$PGB_THREADS" ] && threads=$PGB_THREADS
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$BINDIR/pgbench" -n -M simple -h "$SOCK" -p "$PORT" -U postgres \
+		-c "$clients" -j "$threads" $(duration_args "$secs") -D nsessions="$NSESSIONS" \
+		-f "$script" --log --log-prefix="$dir/tx" "$@" "$db") >"$dir/out" 2>&1
+	PGB_ERR=$?
+	PGB_TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$dir/out")
+	read -r PGB_N PGB_P50 PGB_P99 PGB_MEAN PGB_MAX < <(latency_stats "$dir"/tx.*)
+	if [ "$PGB_ERR" -ne 0 ] || grep -q 'error' "$dir/out"; then
+		log "pgbench $name: exit $PGB_ERR: $(grep -m3 -i error "$dir/out" | tr '\n' ' ')"
+		PGB_ERR=1
+	fi
+	[ -n "$PGB_TPS" ] || PGB_TPS=NaN
+}
+
+# point SECTION VARIANT SCALE CLIENTS DB SCRIPT DURATION: one measured point
+point() {
+	local sec=$1 var=$2 scale=$3 c=$4 db=$5 script=$6 secs=$7
+	q "$db" "CHECKPOINT" >/dev/null
+	pgb "$sec.$var.$scale.c$c" "$db" "$script" "$c" "$secs"
+	record "$sec" "$var" "$scale" "$c" tps "$PGB_TPS"
+	record "$sec" "$var" "$scale" "$c" p50_ms "$PGB_P50"
+	record "$sec" "$var" "$scale" "$c" p99_ms "$PGB_P99"
+	record "$sec" "$var" "$scale" "$c" n "$PGB_N"
+	record "$sec" "$var" "$scale" "$c" errors "$PGB_ERR"
+	log "  $sec $var scale=$scale clients=$c: $PGB_TPS tps, p50 $PGB_P50 ms, p99 $PGB_P99 ms (n=$PGB_N)"
+}
+
+# scale_label N: 10000 -> 10k, 1000000 -> 1M
+scale_label() {
+	local n=$1
+	if [ $((n % 1000000)) -eq 0 ]; then echo "$((n / 1000000))M"
+	elif [ $((n % 1000)) -eq 0 ]; then echo "$((n / 1000))k"
+	else echo "$n"; fi
+}
+
+# parse_count 10k|100k|1M|2500 -> integer
+parse_count() {
+	case $1 in
+		*[kK]) echo $((${1%[kK]} * 1000)) ;;
+		*[mM]) echo $((${1%[mM]} * 1000000)) ;;
+		*) echo "$1" ;;
+	esac
+}
+
+# parse_seconds 20s|2m|90 -> seconds
+parse_seconds() {
+	case $1 in
+		*s) echo "${1%s}" ;;
+		*m) echo $((${1%m} * 60)) ;;
+		*) echo "$1" ;;
+	esac
+}
