@@ -15,10 +15,12 @@
  * With statuses {stopped, crashed} (the report's rule, retention_mode
  * "finished") snapshots of running sessions are kept for ever; adding
  * "running" (retention_mode "bounded") bounds the growth while every running
- * session keeps the snapshot it resumes from.  One statement deletes the
- * session rows and, explicitly, their children, so the counts returned are
- * the true numbers of rows removed from each table (the foreign keys'
- * ON DELETE CASCADE then finds nothing left to do).
+ * session keeps the snapshot it resumes from.  One statement deletes a
+ * batch of session rows, their children go by the foreign keys' ON DELETE
+ * CASCADE, and the counts returned are the numbers of rows removed from
+ * each table (children counted in the statement's snapshot, which is what
+ * the cascade deletes; a new child of a snapshot being deleted cannot
+ * appear meanwhile, as its insert must lock the parent row).
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -89,23 +91,29 @@ so_victims_cte(const char *qschema)
 					qschema);
 }
 
+/*
+ * Delete the session rows; the foreign keys' ON DELETE CASCADE removes the
+ * children at the end of the statement, and the children counted here are
+ * exactly those, as the statement's snapshot still sees them.  Arrays
+ * (= ANY) rather than joins keep every step an index probe whatever the
+ * planner guesses for the batch size.
+ */
 static char *
 so_delete_sql(const char *qschema)
 {
 	return psprintf(
 					"%2$s,"
-					" dp AS (DELETE FROM %1$s.position_snapshots p USING v"
-					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id RETURNING 1),"
-					" dm AS (DELETE FROM %1$s.metrics_snapshots m USING v"
-					"  WHERE m.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id RETURNING 1),"
-					" dr AS (DELETE FROM %1$s.risk_guard_snapshots r USING v"
-					"  WHERE r.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id RETURNING 1),"
-					" ds AS (DELETE FROM %1$s.session_snapshots s USING v"
-					"  WHERE s.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id RETURNING 1)"
+					" ds AS (DELETE FROM %1$s.session_snapshots s"
+					"  WHERE s.snapshot_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT v.snapshot_id FROM v))"
+					"  RETURNING s.snapshot_id),"
+					" d AS (SELECT pg_catalog.array_agg(ds.snapshot_id) AS ids FROM ds)"
 					" SELECT (SELECT pg_catalog.count(*) FROM ds),"
-					" (SELECT pg_catalog.count(*) FROM dp),"
-					" (SELECT pg_catalog.count(*) FROM dm),"
-					" (SELECT pg_catalog.count(*) FROM dr)",
+					" (SELECT pg_catalog.count(*) FROM %1$s.position_snapshots p, d"
+					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids)),"
+					" (SELECT pg_catalog.count(*) FROM %1$s.metrics_snapshots m, d"
+					"  WHERE m.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids)),"
+					" (SELECT pg_catalog.count(*) FROM %1$s.risk_guard_snapshots r, d"
+					"  WHERE r.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids))",
 					qschema, so_victims_cte(qschema));
 }
 
@@ -113,14 +121,15 @@ static char *
 so_count_sql(const char *qschema)
 {
 	return psprintf(
-					"%2$s"
+					"%2$s,"
+					" d AS (SELECT pg_catalog.array_agg(v.snapshot_id) AS ids FROM v)"
 					" SELECT (SELECT pg_catalog.count(*) FROM v),"
-					" (SELECT pg_catalog.count(*) FROM %1$s.position_snapshots p, v"
-					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id),"
-					" (SELECT pg_catalog.count(*) FROM %1$s.metrics_snapshots m, v"
-					"  WHERE m.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id),"
-					" (SELECT pg_catalog.count(*) FROM %1$s.risk_guard_snapshots r, v"
-					"  WHERE r.snapshot_id OPERATOR(pg_catalog.=) v.snapshot_id)",
+					" (SELECT pg_catalog.count(*) FROM %1$s.position_snapshots p, d"
+					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids)),"
+					" (SELECT pg_catalog.count(*) FROM %1$s.metrics_snapshots m, d"
+					"  WHERE m.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids)),"
+					" (SELECT pg_catalog.count(*) FROM %1$s.risk_guard_snapshots r, d"
+					"  WHERE r.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids))",
 					qschema, so_victims_cte(qschema));
 }
 

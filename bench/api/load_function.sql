@@ -1,0 +1,2 @@
+\set s random(1, 10000)
+SELECT load_snapshot('sess_' || :s);
