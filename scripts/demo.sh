@@ -73,7 +73,7 @@ run <<'SQL'
 CREATE EXTENSION snapshot_ops;
 SELECT extname, extversion, extnamespace::regnamespace AS schema FROM pg_extension WHERE extname = 'snapshot_ops';
 
-\echo == save_snapshot: three sessions, the trading engine's state documents
+\echo == save_snapshot: three sessions of a trading engine, twelve state documents
 SELECT count(*) AS snapshots_saved, min(id) AS first_id, max(id) AS last_id
   FROM (SELECT save_snapshot(jsonb_build_object(
 	'session', jsonb_build_object(
@@ -127,7 +127,7 @@ UPDATE session_snapshots SET created_at = created_at - interval '40 days'
  WHERE session_id IN ('session_1', 'session_3');
 SELECT * FROM cleanup_old_snapshots('30 days', '{stopped,crashed,running}', dry_run => true);
 SELECT * FROM cleanup_old_snapshots_30d();
-\echo the report's policy keeps old running snapshots; the bounded mode removes them but keeps
+\echo the literal report rule keeps old running snapshots; the bounded mode removes them but keeps
 \echo the latest snapshot of every running session, so that it can always resume:
 CALL snapshot_ops.run_cleanup();
 SELECT session_id, count(*) AS snapshots_left FROM session_snapshots GROUP BY 1 ORDER BY 1;
