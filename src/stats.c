@@ -53,15 +53,16 @@ static const char *const so_tables[] = {
 
 /*
  * Bytes per row (heap and indexes) assumed by the projection while a table
- * holds fewer than SO_PROJ_MIN_ROWS rows, measured on 10,000 snapshots of
- * bench/api_bench.sh (10 positions each, realistic documents).
+ * holds fewer than SO_PROJ_MIN_ROWS rows: measured after VACUUM ANALYZE on
+ * 10,000 snapshots of the document of bench/api/gen_doc.sql (10 positions,
+ * about 4 kB of JSON per snapshot).
  */
 #define SO_PROJ_MIN_ROWS	1000
 static const double so_default_row_bytes[] = {
-	400,						/* session_snapshots */
-	900,						/* position_snapshots */
-	400,						/* metrics_snapshots */
-	400,						/* risk_guard_snapshots */
+	370,						/* session_snapshots */
+	470,						/* position_snapshots */
+	700,						/* metrics_snapshots */
+	460,						/* risk_guard_snapshots */
 };
 
 #define SO_BYTES_PER_MB		1048576.0
