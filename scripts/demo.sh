@@ -109,7 +109,7 @@ SELECT count(*) AS snapshots_saved, min(id) AS first_id, max(id) AS last_id
 	FROM generate_series(1, 3) s, generate_series(1, 4) l
 	ORDER BY s, l) saved;
 
-\echo == load_snapshot('session_2'): what the engine resumes from
+\echo == load_snapshot for session_2: what the engine resumes from
 SELECT jsonb_pretty(load_snapshot('session_2'));
 
 \echo == a malformed document is refused and nothing is written
