@@ -5,7 +5,7 @@
  *           projection, schedule previews
  *   writer  reader + save_snapshot (INSERT on the four tables)
  *   admin   writer + retention (DELETE), run_cleanup, vacuum and run_job,
- *           the job history and the worker's status, the perf probe,
+ *           the job history, the jobs view and the worker's status, the perf probe,
  *           pg_cron scheduling
  *
  * Every function of the extension is SECURITY INVOKER, so a level is the
