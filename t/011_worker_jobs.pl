@@ -124,6 +124,20 @@ is( $node->safe_psql('app', q{
 		SELECT count(*) FROM snapshot_ops.job_runs WHERE started_at < now() - interval '30 days'}),
 	'0', 'runs older than 30 days are pruned');
 
+# a bad schedule in postgresql.conf is refused at reload; the worker keeps
+# the valid one and keeps running
+$node->append_conf('postgresql.conf', q{snapshot_ops.cleanup_schedule = '0 2 * *'});
+$node->reload;
+ok( $node->poll_query_until('app', q{
+		SELECT count(*) > 0 FROM pg_file_settings
+		 WHERE name = 'snapshot_ops.cleanup_schedule' AND error IS NOT NULL}),
+	'pg_file_settings flags the bad schedule in postgresql.conf');
+ok($node->log_contains('invalid cron schedule "0 2 \\* \\*"'), 'the log says what is wrong');
+is($node->safe_psql('app', 'SHOW snapshot_ops.cleanup_schedule'), '0 2 * * *',
+	'the valid default stays in effect');
+is($node->safe_psql('app', q{SELECT pid FROM snapshot_ops.worker_status()}),
+	$pid, 'the worker is not disturbed');
+
 # an every-minute schedule fires without any request
 $node->safe_psql('postgres', q{ALTER SYSTEM SET snapshot_ops.vacuum_schedule = '* * * * *'});
 $node->reload;
