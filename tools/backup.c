@@ -249,13 +249,12 @@ sob_cmd_backup(const SobOptions *opts)
 	}
 
 	/* pg_dump: plain SQL on its stdout, no password prompt, no shell */
-	if (pipe(pipefd) < 0)
+	if (sob_pipe(pipefd, true) < 0)
 	{
 		sob_error("could not create pipe: %s", strerror(errno));
 		result = SOB_EXIT_IO;
 		goto done;
 	}
-	fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
 	cs = sob_conninfo_string(&ci, db);
 	dbarg = sob_psprintf("--dbname=%s", cs);
 	free(cs);

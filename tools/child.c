@@ -19,6 +19,7 @@
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,6 +107,25 @@ sob_spawn(const char *program, const char *const *args, int stdin_fd,
 	fprintf(stderr, "%s: error: could not execute \"%s\": %s\n",
 			SOB_PROGNAME, path, strerror(errno));
 	_exit(127);
+}
+
+/*
+ * Create a pipe to or from a child.  The end this process keeps
+ * (keep_read: the read end) is close-on-exec, so that the child does not
+ * hold it open.  On Linux the pipe is enlarged to 1 MB, so that the two
+ * processes are less often blocked on each other on a busy machine.
+ * Returns 0, or -1 with errno set.
+ */
+int
+sob_pipe(int fds[2], bool keep_read)
+{
+	if (pipe(fds) < 0)
+		return -1;
+	(void) fcntl(fds[keep_read ? 0 : 1], F_SETFD, FD_CLOEXEC);
+#ifdef F_SETPIPE_SZ
+	(void) fcntl(fds[0], F_SETPIPE_SZ, 1024 * 1024);
+#endif
+	return 0;
 }
 
 /*

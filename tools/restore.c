@@ -179,13 +179,12 @@ restore_run_psql(const SobConnInfo *ci, const char *dbname, const char *path,
 	double		start = sob_now();
 
 	free(cs);
-	if (pipe(pipefd) < 0)
+	if (sob_pipe(pipefd, false) < 0)
 	{
 		sob_error("could not create pipe: %s", strerror(errno));
 		free(dbarg);
 		return SOB_EXIT_IO;
 	}
-	fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 	args[0] = "psql";

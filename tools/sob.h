@@ -191,6 +191,7 @@ extern void sob_conninfo_free(SobConnInfo *ci);
 /* child.c */
 extern pid_t sob_spawn(const char *program, const char *const *args,
 					   int stdin_fd, int stdout_fd, const char *password);
+extern int	sob_pipe(int fds[2], bool keep_read);
 extern int	sob_wait(pid_t pid, const char *program);
 extern const char *sob_program_path(const char *program);
 
