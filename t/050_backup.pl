@@ -398,6 +398,20 @@ SKIP:
 	is_deeply(\@left, [], 'and leaves no partial file');
 }
 
+# --- with the background worker loaded ---------------------------------------------
+# The worker connects to every database that has the extension, the verify
+# database included: verify must still drop it, and restore must work.
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'snapshot_ops'");
+$node->restart;
+($rc, $out) = tool('verify', '--restore-file', $backup, '-d', $node->connstr('postgres'));
+is($rc, 0, 'verify succeeds with the worker loaded');
+is($node->safe_psql('postgres',
+		q{SELECT count(*) FROM pg_database WHERE datname LIKE 'snapshot_ops\_verify\_%'}),
+	'0', 'and drops its database although the worker may be connected to it');
+($rc) = tool('restore', '--restore-file', $backup, '--create', '-d', $node->connstr('dst_worker'));
+is($rc, 0, 'restore --create succeeds with the worker loaded');
+is(fingerprint('dst_worker'), $src_fp, 'and restores the same rows');
+
 # --- command line ------------------------------------------------------------------
 ($rc, $out) = tool('--help');
 is($rc, 0, '--help exits 0');

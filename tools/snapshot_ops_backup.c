@@ -202,7 +202,7 @@ sob_usage(FILE *out)
 			SOB_PROGNAME, SOB_DEFAULT_DIR);
 }
 
-/* Parse a non-negative integer option; false if it is not one. */
+/* Parse an integer option that must lie in [min, max]; false if it does not. */
 static bool
 sob_parse_int(const char *name, const char *arg, int min, int max, int *result)
 {
