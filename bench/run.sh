@@ -24,6 +24,8 @@
 #   --soak-rate N        saves per second per database in the soak [50]
 #   --retention-snapshots N   snapshots in the retention test [100k]
 #   --mem-saves N        saves of the backend memory test [10000]
+#   --phases LIST        scale,memory,retention,soak: run only these [all]
+#                        (memory needs scale)
 #   --port N             the cluster's port [55450]
 #   --out DIR            output directory [bench/results/<date>]
 #   --keep               keep the work directory (cluster, logs)
@@ -55,6 +57,8 @@ OUT=
 KEEP=0
 SMOKE=0
 PGB_THREADS=2
+PROFILE_SECS=10
+PHASES=scale,memory,retention,soak
 
 usage() { sed -n '3,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -68,6 +72,7 @@ while [ $# -gt 0 ]; do
 		--soak-rate) SOAK_RATE=$2; shift ;;
 		--retention-snapshots) RET_SNAPSHOTS=$2; shift ;;
 		--mem-saves) MEM_SAVES=$2; shift ;;
+		--phases) PHASES=$2; shift ;;
 		--port) PORT=$2; shift ;;
 		--out) OUT=$2; shift ;;
 		--keep) KEEP=1 ;;
@@ -93,11 +98,11 @@ if [ "$SMOKE" = 1 ]; then
 	CLIENTS_OPT=2
 	DURATION=t100
 	PROBE_DURATION=t10
-	SOAK_SECS_OVERRIDE=6
-	SOAK_SAMPLE_SECS=2
-	RET_SNAPSHOTS=2000
+	SOAK_SECS_OVERRIDE=4
+	SOAK_SAMPLE_SECS=1
+	RET_SNAPSHOTS=500
 	RET_QUIET_SECS=0.5
-	MEM_SAVES=200
+	MEM_SAVES=100
 	SHARED_BUFFERS=128MB
 fi
 
@@ -119,6 +124,12 @@ MAX_SCALE=$(echo "$SCALE_LIST" | tr ' ' '\n' | sort -n | tail -1)
 CLIENTS=${CLIENTS_OPT//,/ }
 RET_SNAPSHOTS=$(parse_count "$RET_SNAPSHOTS")
 SOAK_SECS=${SOAK_SECS_OVERRIDE:-$((SOAK_MINUTES * 60))}
+# CPU profiles (perf) at the scale the latency goal names, when perf can
+# trace the server (root)
+PROFILE=0
+if [ "$SMOKE" = 0 ] && [ "$(id -u)" -eq 0 ] && command -v perf >/dev/null; then PROFILE=1; fi
+PROFILE_SCALE=100k
+case " $SCALE_LABELS " in *" 100k "*) ;; *) PROFILE_SCALE=$(echo "$SCALE_LABELS" | awk '{ print $NF }') ;; esac
 PROBES="probe_latest probe_jsonb view_latest_one view_history view_details view_latest_all"
 # durations: "20s" / "2m" run for a time, "t100" runs 100 transactions per client
 duration_args() { case $1 in t*) echo "-t ${1#t}" ;; *) echo "-T $(parse_seconds "$1")" ;; esac; }
@@ -166,14 +177,18 @@ record info doc_bytes - - value "$(state_document | sed 's/:sid/1/g; s/:loop/42/
 record info command - - value "bench/run.sh${ARGS:+ $ARGS}"
 record info deviations - - value "${ARGS:-none}"
 
-setup_databases
-LOADED=0
-for n in $SCALE_LIST; do
-	run_scale "$n"
-done
-run_memory
-run_retention
-run_soak
+[ "$SMOKE" = 1 ] || disk_flush_cost
+phase() { case ",$PHASES," in *",$1,"*) return 0 ;; esac; return 1; }
+if phase scale; then
+	setup_databases
+	LOADED=0
+	for n in $SCALE_LIST; do
+		run_scale "$n"
+	done
+	phase memory && run_memory
+fi
+phase retention && run_retention
+phase soak && run_soak
 
 record info run_minutes - - value "$(( ($(date +%s) - T_START + 30) / 60 ))"
 cluster_stop

@@ -23,7 +23,7 @@ cluster_init() {
 	SOCK=$WORK/sock
 	mkdir -p "$SOCK"
 	[ "$(id -u)" -eq 0 ] && chown postgres "$WORK" "$SOCK"
-	as_server "'$BINDIR/initdb' -D '$DATA' -A trust -U postgres -E UTF8 --locale=C.UTF-8" \
+	as_server "'$BINDIR/initdb' -D '$DATA' -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync" \
 		>"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; die "initdb failed"; }
 	# Tuned as the brief says; durability as in production: fsync and
 	# synchronous_commit stay on.
@@ -52,6 +52,19 @@ log_checkpoints = on
 log_autovacuum_min_duration = 0
 lc_messages = 'C'
 EOC
+}
+
+# disk_flush_cost: what one WAL flush costs on this disk (pg_test_fsync,
+# fdatasync, the Linux default wal_sync_method), in the work directory,
+# which is on the data directory's file system
+disk_flush_cost() {
+	local f=$WORK/pg_test_fsync.out
+	timeout 15 "$BINDIR/pg_test_fsync" -s 1 -f "$WORK/fsync.test" >"$f" 2>&1
+	rm -f "$WORK/fsync.test"
+	record info fdatasync_one_8k_us - - value \
+		"$(awk '/one 8kB write/ { s = 1 } /two 8kB writes/ { s = 2 } s && $1 == "fdatasync" { print $(NF - 1); exit }' "$f")"
+	record info fdatasync_two_8k_us - - value \
+		"$(awk '/two 8kB writes/ { s = 1 } s && $1 == "fdatasync" { print $(NF - 1); exit }' "$f")"
 }
 
 cluster_start() {
@@ -134,8 +147,15 @@ pgb() {
 # point SECTION VARIANT SCALE CLIENTS DB SCRIPT DURATION: one measured point
 point() {
 	local sec=$1 var=$2 scale=$3 c=$4 db=$5 script=$6 secs=$7
+	local lsn0 lsn1
 	q "$db" "CHECKPOINT" >/dev/null
+	lsn0=$(q "$db" "SELECT pg_current_wal_insert_lsn()")
 	pgb "$sec.$var.$scale.c$c" "$db" "$script" "$c" "$secs"
+	lsn1=$(q "$db" "SELECT pg_current_wal_insert_lsn()")
+	# WAL written per transaction (the server's own background writes
+	# included, which over a point are noise)
+	record "$sec" "$var" "$scale" "$c" wal_bytes_per_tx \
+		"$(q "$db" "SELECT round(pg_wal_lsn_diff('$lsn1', '$lsn0') / greatest($PGB_N, 1))")"
 	record "$sec" "$var" "$scale" "$c" tps "$PGB_TPS"
 	record "$sec" "$var" "$scale" "$c" p50_ms "$PGB_P50"
 	record "$sec" "$var" "$scale" "$c" p99_ms "$PGB_P99"

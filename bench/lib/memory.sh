@@ -57,6 +57,9 @@ run_memory() {
 		# growth from the first tenth (caches warm) to the end
 		record memory "$path" - - context_bytes_first "$(awk -F'\t' 'NR == 2 { print $2 }' "$OUT/data/memory_$path.tsv")"
 		record memory "$path" - - context_bytes_last "$(awk -F'\t' 'END { print $2 }' "$OUT/data/memory_$path.tsv")"
+		# a leak grows with the saves; a cache fills once: the second half
+		# tells them apart
+		record memory "$path" - - context_bytes_half "$(awk -F'\t' -v h=$((MEM_SAVES / 2)) '$1 == h { print $2 }' "$OUT/data/memory_$path.tsv")"
 		record memory "$path" - - anon_kb_first "$(awk -F'\t' 'NR == 2 { print $3 }' "$OUT/data/memory_$path.tsv")"
 		record memory "$path" - - anon_kb_last "$(awk -F'\t' 'END { print $3 }' "$OUT/data/memory_$path.tsv")"
 		record memory "$path" - - saves "$MEM_SAVES"

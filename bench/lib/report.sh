@@ -21,6 +21,15 @@ verdict() {
 	}'
 }
 
+# verdict_growth BYTES: PASS when a session's memory did not grow
+verdict_growth() {
+	awk -v m="$1" 'BEGIN {
+		if (m == "" || m == "NaN") print "not measured"
+		else if (m + 0 <= 0) print "**PASS**"
+		else printf "**MISS** (grew %d bytes)", m
+	}'
+}
+
 # series_file SECTION VARIANTS METRIC FILE: clients x (variant, scale)
 series_file() {
 	local sec=$1 vars=$2 metric=$3 f=$4 c v s
@@ -115,7 +124,8 @@ make_plots() {
 throughput_table() {
 	local sec=$1 vars=$2 s=$3 c v hdr="| clients |" sep="|---:|"
 	for v in $vars; do hdr+=" $v tps | p50 ms | p99 ms |"; sep+="---:|---:|---:|"; done
-	hdr+=" snapshot_ops / report |"
+	hdr+=" WAL per $sec, kB (snapshot_ops/report) | snapshot_ops / report |"
+	sep+="---:|"
 	sep+="---:|"
 	case " $vars " in *" ceiling "*) hdr+=" snapshot_ops / ceiling |"; sep+="---:|" ;; esac
 	echo "$hdr"
@@ -126,6 +136,8 @@ throughput_table() {
 			printf ' %s | %s | %s |' "$(fmt "$(get "$sec" "$v" "$s" "$c" tps)" 0)" \
 				"$(fmt "$(get "$sec" "$v" "$s" "$c" p50_ms)" 2)" "$(fmt "$(get "$sec" "$v" "$s" "$c" p99_ms)" 2)"
 		done
+		printf ' %s/%s |' "$(calc a/1024 "$(get "$sec" snapshot_ops "$s" "$c" wal_bytes_per_tx)" 1 1)" \
+			"$(calc a/1024 "$(get "$sec" report "$s" "$c" wal_bytes_per_tx)" 1 1)"
 		printf ' %sx |' "$(calc a/b "$(get "$sec" snapshot_ops "$s" "$c" tps)" "$(get "$sec" report "$s" "$c" tps)")"
 		case " $vars " in *" ceiling "*)
 			printf ' %s%% |' "$(calc 'a*100/b' "$(get "$sec" snapshot_ops "$s" "$c" tps)" "$(get "$sec" ceiling "$s" "$c" tps)" 0)" ;;
@@ -160,6 +172,8 @@ write_report() {
 		echo "- Clients: pgbench on the same machine, \`-M simple\` (values sent as literals, as the report's psycopg2 client does), $NSESSIONS sessions, $NPOS positions per snapshot, documents of about $(get info doc_bytes - - value) bytes; each point runs $DURATION_LABEL after a CHECKPOINT, and the rows it adds are deleted before the next."
 		echo "- Baseline, in a second database of the same server: the report's design, its schema with $(get info index_count bench_report - count) indexes (snapshot_ops: $(get info index_count bench_so - count)) and its client path: one INSERT per row in a transaction per save ($((NPOS + 3)) INSERTs), four SELECTs per load. Ceiling: one single-row INSERT of the same document per transaction."
 		echo "- The machine has $(get info cores - - value) cores shared by server and clients, so 4 and 8 clients measure contention as much as the store."
+		[ -n "$(get info fdatasync_one_8k_us - - value)" ] &&
+			echo "- The disk: one WAL flush (pg_test_fsync, fdatasync) takes $(get info fdatasync_one_8k_us - - value) µs for one 8 kB write and $(get info fdatasync_two_8k_us - - value) µs for two; a commit cannot be faster, whatever the design."
 		echo
 		echo "## Goals"
 		echo
@@ -181,8 +195,9 @@ write_report() {
 		echo "| longest cleanup transaction | <= 200 ms | $(fmt "$m" 0) ms (one big DELETE: $(fmt "$(get retention big_delete - - longest_xact_ms)" 0) ms) | $(verdict "$m" '<' 200.001) |"
 		m=$(get soak bench_soak - - growth_pct)
 		echo "| steady-state growth, second half of the soak | < 5% | $(fmt "$m" 1)% (report's design: $(fmt "$(get soak bench_soak_report - - growth_pct)" 1)%) | $(verdict "$m" '<' 5) |"
-		m=$(calc 'a-b' "$(get memory snapshot_ops - - context_bytes_last)" "$(get memory snapshot_ops - - context_bytes_first)" 0)
-		echo "| backend memory after $(get memory snapshot_ops - - saves) saves | no growth | memory contexts $(fmt "$m" 0) bytes from save $(( $(get memory snapshot_ops - - saves) / 10 )) to the last; RssAnon $(fmt "$(calc 'a-b' "$(get memory snapshot_ops - - anon_kb_last)" "$(get memory snapshot_ops - - anon_kb_first)" 0)" 0) kB | $(verdict "$m" '<' 1) |"
+		m=$(calc 'a-b' "$(get memory snapshot_ops - - context_bytes_last)" "$(get memory snapshot_ops - - context_bytes_half)" 0)
+		r=$(calc 'a-b' "$(get memory report - - context_bytes_last)" "$(get memory report - - context_bytes_half)" 0)
+		echo "| backend memory over $(get memory snapshot_ops - - saves) saves | no growth | memory contexts grew $(fmt "$m" 0) bytes over the second half (saves $(( $(get memory snapshot_ops - - saves) / 2 )) to $(get memory snapshot_ops - - saves); the report path's session: $(fmt "$r" 0) bytes); $(fmt "$(calc 'a-b' "$(get memory snapshot_ops - - context_bytes_last)" "$(get memory snapshot_ops - - context_bytes_first)" 0)" 0) bytes from save $(( $(get memory snapshot_ops - - saves) / 10 )) to the end | $(verdict_growth "$m") |"
 		echo
 		echo "## Save"
 		echo
@@ -270,10 +285,10 @@ write_report() {
 		echo
 		echo "One session, $(get memory snapshot_ops - - saves) saves, reading its own \`pg_backend_memory_contexts\` and \`/proc/self/status\` every tenth; the same through the report's path in another session."
 		echo
-		echo "| path | seconds | memory contexts at save $(( $(get memory snapshot_ops - - saves) / 10 )) | at the end | RssAnon kB at save $(( $(get memory snapshot_ops - - saves) / 10 )) | at the end |"
-		echo "|---|---:|---:|---:|---:|---:|"
+		echo "| path | seconds | memory contexts at save $(( $(get memory snapshot_ops - - saves) / 10 )) | at save $(( $(get memory snapshot_ops - - saves) / 2 )) | at the end | RssAnon kB at save $(( $(get memory snapshot_ops - - saves) / 10 )) | at the end |"
+		echo "|---|---:|---:|---:|---:|---:|---:|"
 		for m in snapshot_ops report; do
-			echo "| $m | $(get memory "$m" - - seconds) | $(get memory "$m" - - context_bytes_first) | $(get memory "$m" - - context_bytes_last) | $(get memory "$m" - - anon_kb_first) | $(get memory "$m" - - anon_kb_last) |"
+			echo "| $m | $(get memory "$m" - - seconds) | $(get memory "$m" - - context_bytes_first) | $(get memory "$m" - - context_bytes_half) | $(get memory "$m" - - context_bytes_last) | $(get memory "$m" - - anon_kb_first) | $(get memory "$m" - - anon_kb_last) |"
 		done
 		echo
 		echo "![memory](memory.png)"
@@ -286,6 +301,19 @@ write_report() {
 		cat "$OUT/data/explain_$LAST_SCALE.txt" 2>/dev/null
 		echo '```'
 		echo
+		if ls "$OUT"/data/perf_*.txt >/dev/null 2>&1; then
+			echo "### CPU profiles at $PROFILE_SCALE (perf, server backends only, functions over 0.7%)"
+			echo
+			for m in save_so save_report load_so load_report; do
+				[ -s "$OUT/data/perf_$m.txt" ] || continue
+				echo "$m:"
+				echo
+				echo '```'
+				cat "$OUT/data/perf_$m.txt"
+				echo '```'
+				echo
+			done
+		fi
 		echo "### test_query_performance('bench_1', 20), the product's own probe"
 		echo
 		for s in $SCALE_LABELS; do

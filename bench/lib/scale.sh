@@ -126,6 +126,31 @@ EOSQL
 	} >"$f" 2>&1
 }
 
+# profile_point NAME DB SCRIPT MARK: a CPU profile of the server backends
+# serving 4 clients of SCRIPT for PROFILE_SECS (perf, call graphs off in
+# the summary: the functions where the time goes), into data/perf_NAME.txt.
+# Needs perf and the right to trace the server's processes (root).
+profile_point() {
+	local name=$1 db=$2 script=$3 mark=$4 pids bg
+	local pdir=$WORK/pgb/profile_$name
+	mkdir -p "$pdir"
+	(cd "$pdir" && "$BINDIR/pgbench" -n -M simple -h "$SOCK" -p "$PORT" -U postgres \
+		-c 4 -j "$PGB_THREADS" -T $((PROFILE_SECS + 3)) -D nsessions="$NSESSIONS" -f "$script" "$db") >"$pdir/out" 2>&1 &
+	bg=$!
+	sleep 1.5
+	pids=$(q "$db" "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'pgbench'")
+	if [ -n "$pids" ]; then
+		perf record -F 999 -g -p "$pids" -o "$WORK/perf.$name.data" -- sleep "$PROFILE_SECS" >/dev/null 2>&1
+	fi
+	wait "$bg"
+	{
+		echo "perf record -F 999 -g, $PROFILE_SECS s, the backends of 4 pgbench clients running $(basename "$script"); $(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$pdir/out") tps"
+		perf report -i "$WORK/perf.$name.data" --stdio --no-children --sort dso,symbol -g none \
+			--percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45
+	} >"$OUT/data/perf_$name.txt"
+	[ -n "$mark" ] && trim "$db" "$mark"
+}
+
 # run_scale N: bring both databases to N snapshots and measure
 run_scale() {
 	local n=$1 label secs db c var
@@ -164,4 +189,11 @@ run_scale() {
 		trim bench_so "$n"
 	done
 	explain_hot_paths "$label"
+	if [ "$label" = "$PROFILE_SCALE" ] && [ "$PROFILE" = 1 ]; then
+		log "scale $label: CPU profiles of the save and load paths, ${PROFILE_SECS}s each"
+		profile_point save_so bench_so "$WORK/scripts/save_so.sql" "$n"
+		profile_point save_report bench_report "$WORK/scripts/save_report.sql" "$n"
+		profile_point load_so bench_so "$BENCH/pgbench/load_so.sql" ""
+		profile_point load_report bench_report "$BENCH/pgbench/load_report.sql" ""
+	fi
 }

@@ -117,10 +117,10 @@ EOSQL
 		log "soak: $db grew $(get soak "$db" - - growth_pct)% in the second half ($s_half -> $s_end bytes)"
 	done
 	# the worker's memory: first and last sample of each pid
-	awk -F'\t' '{ if (!($2 in first)) first[$2] = $6; last[$2] = $6; n[$2]++ }
+	awk -F'\t' '{ if (!($2 in first)) first[$2] = $5; last[$2] = $5; n[$2]++ }
 		END { for (p in first) print p, first[p], last[p], n[p] }' "$OUT/data/soak_worker.tsv" >"$WORK/soak_worker_summary"
 	record soak worker - - processes "$(wc -l <"$WORK/soak_worker_summary")"
 	record soak worker - - anon_kb_first "$(awk '{ s += $2 } END { print s + 0 }' "$WORK/soak_worker_summary")"
 	record soak worker - - anon_kb_last "$(awk '{ s += $3 } END { print s + 0 }' "$WORK/soak_worker_summary")"
-	record soak worker - - anon_kb_max "$(awk -F'\t' '{ print $6 }' "$OUT/data/soak_worker.tsv" | sort -n | tail -1)"
+	record soak worker - - anon_kb_max "$(awk -F'\t' '{ print $5 }' "$OUT/data/soak_worker.tsv" | sort -n | tail -1)"
 }
