@@ -411,7 +411,7 @@ Datum
 snapshot_ops_job_schedules(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz now = GetCurrentStatementStartTimestamp();
 	pg_tz	   *tz = so_schedule_timezone();
 	int			j;
 

@@ -13,6 +13,9 @@
  * the command then waits (up to five seconds) for it to go away, as it
  * waits for autovacuum.  The launcher starts the worker again after
  * SO_RETRY_SECONDS if the database still exists and has the extension.
+ * Only the database's owner (or a superuser) stops the worker this way: it
+ * is what those commands require anyway, at least of the database dropped,
+ * renamed or moved.
  * After CREATE DATABASE, the launcher is asked to check the new database:
  * a copy of a template that has the extension needs a worker of its own.
  *
@@ -27,10 +30,13 @@
 
 #include <signal.h>
 
+#include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
+#include "miscadmin.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 
 #include "dbhook.h"
 #include "shmem.h"
@@ -71,6 +77,18 @@ so_stop_worker_of(const char *dbname)
 	dboid = get_database_oid(dbname, true);
 	if (!OidIsValid(dboid))
 		return;
+
+	/*
+	 * Only for somebody who may run the command: anybody else would just
+	 * make the worker restart.
+	 */
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(DatabaseRelationId, dboid, GetUserId()))
+		return;
+#else
+	if (!pg_database_ownercheck(dboid, GetUserId()))
+		return;
+#endif
 
 	LWLockAcquire(so_shared->lock, LW_SHARED);
 	slot = so_find_slot(dboid);
