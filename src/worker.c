@@ -427,7 +427,11 @@ so_worker_main(Datum main_arg)
 			so_job_run(so_slot, j, trigger);
 			MemoryContextSwitchTo(so_loop_cxt);
 
-			/* a manual run also stands for a scheduled run that fell due */
+			/*
+			 * Any run also stands for a missed run and for a scheduled run
+			 * that fell due meanwhile.
+			 */
+			so_catch_up[j] = false;
 			if (trigger != SO_TRIGGER_MANUAL ||
 				so_next_run[j] <= GetCurrentTimestamp())
 				so_worker_advance(j);
