@@ -16,7 +16,7 @@
 #   bench/api_bench.sh [-T seconds per pgbench run] [-n expired snapshots]
 #
 # Environment: PG_CONFIG (default pg_config), BENCH_PORT (default 55411),
-# BENCH_DIR (default a new directory under /tmp).
+# BENCH_DIR (default a new directory under /tmp, removed at the end).
 #
 set -euo pipefail
 
@@ -37,7 +37,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BIN=$($PG_CONFIG --bindir)
 PORT=${BENCH_PORT:-55411}
-DIR=${BENCH_DIR:-$(mktemp -d /tmp/snapshot_ops_bench.XXXXXX)}
+if [ -n "${BENCH_DIR:-}" ]; then
+	DIR=$BENCH_DIR
+	KEEP=1
+else
+	DIR=$(mktemp -d /tmp/snapshot_ops_api_bench.XXXXXX)
+	KEEP=0
+fi
 RUNAS=()
 if [ "$(id -u)" = 0 ]; then
 	RUNAS=(runuser -u postgres --)
@@ -46,7 +52,10 @@ fi
 as_pg() { "${RUNAS[@]}" "$@"; }
 PSQL=(as_pg "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -d bench)
 
-cleanup() { as_pg "$BIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true; }
+cleanup() {
+	as_pg "$BIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
+	[ "$KEEP" = 1 ] || rm -rf "$DIR"
+}
 trap cleanup EXIT
 
 echo "== snapshot_ops API benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $($BIN/postgres --version)"

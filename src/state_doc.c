@@ -141,7 +141,7 @@ const Oid	so_save_argtypes[SO_SAVE_NARGS] = {
 };
 
 static void so_doc_error(int sqlstate, const char *path, const char *hint,
-						 const char *fmt,...) pg_attribute_printf(4, 5);
+						 const char *fmt,...) pg_attribute_printf(4, 5) pg_attribute_noreturn();
 static const char *so_json_type(const JsonbValue *v);
 static char *so_path(const char *parent, const char *key, int keylen);
 static int64 so_read_count(const JsonbValue *v, const char *path);
