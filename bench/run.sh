@@ -176,6 +176,7 @@ record info memory_gb - - value "$(awk '/^MemTotal:/ { printf "%.0f", $2 / 10485
 record info doc_bytes - - value "$(state_document | sed 's/:sid/1/g; s/:loop/42/g; s/:px/500/g' | wc -c)"
 record info command - - value "bench/run.sh${ARGS:+ $ARGS}"
 record info deviations - - value "${ARGS:-none}"
+record info loadavg_start - - value "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 [ "$SMOKE" = 1 ] || disk_flush_cost
 phase() { case ",$PHASES," in *",$1,"*) return 0 ;; esac; return 1; }
@@ -190,6 +191,7 @@ fi
 phase retention && run_retention
 phase soak && run_soak
 
+record info loadavg_end - - value "$(cut -d' ' -f1-3 /proc/loadavg)"
 record info run_minutes - - value "$(( ($(date +%s) - T_START + 30) / 60 ))"
 cluster_stop
 log "writing the report"

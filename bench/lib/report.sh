@@ -5,7 +5,7 @@
 TABLES="session_snapshots position_snapshots metrics_snapshots risk_guard_snapshots"
 
 # arithmetic on recorded values; NaN when an input is missing
-calc() { awk "BEGIN { a = \"$2\"; b = \"$3\"; if (a == \"\" || b == \"\" || a == \"NaN\" || b == \"NaN\" || (\"$1\" ~ /\\// && b + 0 == 0)) { print \"NaN\"; exit } a += 0; b += 0; printf \"%.${4:-2}f\", $1 }"; }
+calc() { awk "BEGIN { a = \"$2\"; b = \"$3\"; if (a == \"\" || b == \"\" || a == \"NaN\" || b == \"NaN\" || (\"$1\" ~ /\\// && b + 0 == 0)) { print \"NaN\"; exit } a += 0; b += 0; printf \"%.${4:-2}f\", ($1) }"; }
 fmt() { awk -v x="$1" -v d="${2:-1}" 'BEGIN { if (x == "" || x == "NaN") print "n/a"; else printf "%.*f", d, x }'; }
 mb() { awk -v x="$1" 'BEGIN { if (x == "") print "n/a"; else printf "%.1f", x / 1048576 }'; }
 
@@ -28,6 +28,42 @@ verdict_growth() {
 		else if (m + 0 <= 0) print "**PASS**"
 		else printf "**MISS** (grew %d bytes)", m
 	}'
+}
+
+# perf_inclusive NAME FUNCTION: a function's inclusive share of the
+# backends' CPU in the profile NAME ("" when not profiled)
+perf_inclusive() {
+	awk -v f="$2" '/^-- inclusive/ { s = 1; next } s && $4 == f { print $1; exit }' \
+		"$OUT/data/perf_$1.txt" 2>/dev/null
+}
+
+# why_missed: for each missed goal, the facts of this run that explain it
+why_missed() {
+	local s=$GOAL_SCALE c=$GOAL_CLIENTS so rep ceil a b
+	so=$(get save snapshot_ops "$s" "$c" tps)
+	rep=$(get save report "$s" "$c" tps)
+	ceil=$(get save ceiling "$s" "$c" tps)
+	echo "What this run shows about the goals it misses:"
+	echo
+	if [ "$(calc 'a/b >= 3' "$so" "$rep" 0)" = 0 ]; then
+		echo "- **Save throughput.** Every save commits, so a save cannot be faster than the ceiling, one single-row INSERT of the same document per transaction: $(fmt "$ceil" 0) saves/s at $c clients and $s, $(calc a/b "$ceil" "$rep")x the report's path. No design that commits each save can reach 3x here; snapshot_ops reaches $(calc 'a*100/b' "$so" "$ceil" 0)% of the ceiling. It writes $(calc a/1024 "$(get save snapshot_ops "$s" "$c" wal_bytes_per_tx)" 1 1) kB of WAL per save against the report's $(calc a/1024 "$(get save report "$s" "$c" wal_bytes_per_tx)" 1 1) kB (fewer indexes), and one WAL flush costs $(get info fdatasync_one_8k_us - - value) µs on this disk. The gap to the ceiling is CPU: see the save profiles in the appendix."
+	fi
+	if [ "$(calc 'a < 5' "$(get save snapshot_ops "$s" "$c" p99_ms)" 0 0)" = 0 ]; then
+		echo "- **Save latency p99.** The ceiling's own p99 at $c clients and $s is $(fmt "$(get save ceiling "$s" "$c" p99_ms)" 2) ms and its median $(fmt "$(get save ceiling "$s" "$c" p50_ms)" 2) ms: with fsync and synchronous_commit on, the disk's flush time and the 2 shared cores set the floor, not the store."
+	fi
+	so=$(get load snapshot_ops "$s" "$c" tps)
+	rep=$(get load report "$s" "$c" tps)
+	if [ "$(calc 'a/b >= 2' "$so" "$rep" 0)" = 0 ]; then
+		a=$(perf_inclusive load_so jsonb_build_object)
+		b=$(perf_inclusive load_so jsonb_object_agg_transfn)
+		echo -n "- **Load throughput.** load_snapshot() assembles the whole document as one jsonb on the server, from the jsonb columns, and sends it; the report's path sends the stored columns as they are, in four round trips that cost little on a unix socket. With server and clients on 2 cores, CPU decides."
+		[ -n "$a" ] && echo -n " In the profile of load_snapshot() at $PROFILE_SCALE (appendix), jsonb_build_object takes $a of the backends' CPU and jsonb_object_agg ${b:-n/a} (inclusive): each stored jsonb value is decoded and encoded again into the result."
+		echo
+	fi
+	if [ "$(calc 'a < 5' "$(get soak bench_soak - - growth_pct)" 0 0)" = 0 ]; then
+		echo "- **Steady-state growth.** The index that grew most over the second half is $(get soak index_growth - - top_index): $(mb "$(get soak index_growth - - top_bytes_half)") MB to $(mb "$(calc 'a+b' "$(get soak index_growth - - top_bytes_half)" "$(get soak index_growth - - top_growth_bytes)" 0)") MB (+$(mb "$(get soak index_growth - - top_growth_bytes)") MB); soak_tables.png shows heap against indexes per table, and the job runs below show whether cleanup and VACUUM ran. A GIN index never deletes keys from its entry tree, so a GIN over jsonb values that are unique per row (trade ids, order ids) grows for as long as new values arrive, whatever the retention."
+	fi
+	echo
 }
 
 # series_file SECTION VARIANTS METRIC FILE: clients x (variant, scale)
@@ -57,31 +93,35 @@ gp() {	# gp SCRIPT VAR=VALUE...: run a gnuplot script of plot/
 
 make_plots() {
 	local d=$OUT/data s v db
-	series_file save "snapshot_ops report ceiling" tps "$d/plot_save_tps.tsv"
-	series_file save "snapshot_ops report ceiling" p99_ms "$d/plot_save_p99.tsv"
-	series_file load "snapshot_ops report" tps "$d/plot_load_tps.tsv"
-	series_file load "snapshot_ops report" p99_ms "$d/plot_load_p99.tsv"
-	gp clients.gp "datafile='$d/plot_save_tps.tsv'" "ncols=$(ncols "$d/plot_save_tps.tsv")" nvariants=3 "outfile='$OUT/save_tps.png'" \
-		"plottitle='Save throughput (higher is better)'" "ylabel='saves per second'" logy=0
-	gp clients.gp "datafile='$d/plot_save_p99.tsv'" "ncols=$(ncols "$d/plot_save_p99.tsv")" nvariants=3 "outfile='$OUT/save_p99.png'" \
-		"plottitle='Save latency p99 (lower is better)'" "ylabel='ms'" logy=1
-	gp clients.gp "datafile='$d/plot_load_tps.tsv'" "ncols=$(ncols "$d/plot_load_tps.tsv")" nvariants=2 "outfile='$OUT/load_tps.png'" \
-		"plottitle='Load throughput (higher is better)'" "ylabel='loads per second'" logy=0
-	gp clients.gp "datafile='$d/plot_load_p99.tsv'" "ncols=$(ncols "$d/plot_load_p99.tsv")" nvariants=2 "outfile='$OUT/load_p99.png'" \
-		"plottitle='Load latency p99 (lower is better)'" "ylabel='ms'" logy=1
+	if ! grep -q "^save	" "$d/results.tsv"; then
+		log "no throughput figures: no throughput or probe plots"
+	else
+		series_file save "snapshot_ops report ceiling" tps "$d/plot_save_tps.tsv"
+		series_file save "snapshot_ops report ceiling" p99_ms "$d/plot_save_p99.tsv"
+		series_file load "snapshot_ops report" tps "$d/plot_load_tps.tsv"
+		series_file load "snapshot_ops report" p99_ms "$d/plot_load_p99.tsv"
+		gp clients.gp "datafile='$d/plot_save_tps.tsv'" "ncols=$(ncols "$d/plot_save_tps.tsv")" nvariants=3 "outfile='$OUT/save_tps.png'" \
+			"plottitle='Save throughput (higher is better)'" "ylabel='saves per second'" logy=0
+		gp clients.gp "datafile='$d/plot_save_p99.tsv'" "ncols=$(ncols "$d/plot_save_p99.tsv")" nvariants=3 "outfile='$OUT/save_p99.png'" \
+			"plottitle='Save latency p99 (lower is better)'" "ylabel='ms'" logy=1
+		gp clients.gp "datafile='$d/plot_load_tps.tsv'" "ncols=$(ncols "$d/plot_load_tps.tsv")" nvariants=2 "outfile='$OUT/load_tps.png'" \
+			"plottitle='Load throughput (higher is better)'" "ylabel='loads per second'" logy=0
+		gp clients.gp "datafile='$d/plot_load_p99.tsv'" "ncols=$(ncols "$d/plot_load_p99.tsv")" nvariants=2 "outfile='$OUT/load_p99.png'" \
+			"plottitle='Load latency p99 (lower is better)'" "ylabel='ms'" logy=1
 
-	{
-		printf 'scale'
-		for v in $PROBES; do for db in $DBS; do printf '\t%s %s' "$v" "${db#bench_}"; done; done
-		printf '\n'
-		for s in $SCALE_LABELS; do
-			printf '%s' "$s"
-			for v in $PROBES; do for db in $DBS; do printf '\t%s' "$(get probe "$v.$db" "$s" 1 p50_ms)"; done; done
+		{
+			printf 'scale'
+			for v in $PROBES; do for db in $DBS; do printf '\t%s %s' "$v" "${db#bench_}"; done; done
 			printf '\n'
-		done
-	} >"$d/plot_probes.tsv"
-	gp scales.gp "datafile='$d/plot_probes.tsv'" "ncols=$(ncols "$d/plot_probes.tsv")" "outfile='$OUT/probes.png'" \
-		"plottitle='Probes and views, median latency (solid: snapshot\\_ops, dashed: report)'" "ylabel='ms (log scale)'"
+			for s in $SCALE_LABELS; do
+				printf '%s' "$s"
+				for v in $PROBES; do for db in $DBS; do printf '\t%s' "$(get probe "$v.$db" "$s" 1 p50_ms)"; done; done
+				printf '\n'
+			done
+		} >"$d/plot_probes.tsv"
+		gp scales.gp "datafile='$d/plot_probes.tsv'" "ncols=$(ncols "$d/plot_probes.tsv")" "outfile='$OUT/probes.png'" \
+			"plottitle='Probes and views, median latency (solid: snapshot\\_ops, dashed: report)'" "ylabel='ms (log scale)'"
+	fi
 
 	if [ -s "$d/retention_writer_run_cleanup.tsv" ]; then
 		gp retention.gp "file_a='$d/retention_writer_run_cleanup.tsv'" "file_b='$d/retention_writer_big_delete.tsv'" \
@@ -156,6 +196,8 @@ write_report() {
 	GOAL_SCALE=100k
 	case " $SCALE_LABELS " in *" 100k "*) ;; *) GOAL_SCALE=$(echo "$SCALE_LABELS" | awk '{ print $NF }') ;; esac
 	LAST_SCALE=$(echo "$SCALE_LABELS" | awk '{ print $NF }')
+	MEMN=$(get memory snapshot_ops - - saves)
+	MEMN=${MEMN:-0}
 
 	{
 		echo "# snapshot_ops benchmark, $(get info date - - value)"
@@ -171,7 +213,7 @@ write_report() {
 		echo "- Server: a throwaway cluster started by the command (unix socket), \`shared_buffers=$SHARED_BUFFERS\`, \`max_wal_size=4GB\`, \`checkpoint_timeout=15min\`; **\`fsync=on\` and \`synchronous_commit=on\`**: every save waits for its WAL flush, as in production."
 		echo "- Clients: pgbench on the same machine, \`-M simple\` (values sent as literals, as the report's psycopg2 client does), $NSESSIONS sessions, $NPOS positions per snapshot, documents of about $(get info doc_bytes - - value) bytes; each point runs $DURATION_LABEL after a CHECKPOINT, and the rows it adds are deleted before the next."
 		echo "- Baseline, in a second database of the same server: the report's design, its schema with $(get info index_count bench_report - count) indexes (snapshot_ops: $(get info index_count bench_so - count)) and its client path: one INSERT per row in a transaction per save ($((NPOS + 3)) INSERTs), four SELECTs per load. Ceiling: one single-row INSERT of the same document per transaction."
-		echo "- The machine has $(get info cores - - value) cores shared by server and clients, so 4 and 8 clients measure contention as much as the store."
+		echo "- The machine has $(get info cores - - value) cores shared by server and clients, so 4 and 8 clients measure contention as much as the store. Load average (1, 5, 15 min) at the start: $(get info loadavg_start - - value); at the end: $(get info loadavg_end - - value) (anything above the benchmark's own load is other work on the machine)."
 		[ -n "$(get info fdatasync_one_8k_us - - value)" ] &&
 			echo "- The disk: one WAL flush (pg_test_fsync, fdatasync) takes $(get info fdatasync_one_8k_us - - value) µs for one 8 kB write and $(get info fdatasync_two_8k_us - - value) µs for two; a commit cannot be faster, whatever the design."
 		echo
@@ -197,8 +239,9 @@ write_report() {
 		echo "| steady-state growth, second half of the soak | < 5% | $(fmt "$m" 1)% (report's design: $(fmt "$(get soak bench_soak_report - - growth_pct)" 1)%) | $(verdict "$m" '<' 5) |"
 		m=$(calc 'a-b' "$(get memory snapshot_ops - - context_bytes_last)" "$(get memory snapshot_ops - - context_bytes_half)" 0)
 		r=$(calc 'a-b' "$(get memory report - - context_bytes_last)" "$(get memory report - - context_bytes_half)" 0)
-		echo "| backend memory over $(get memory snapshot_ops - - saves) saves | no growth | memory contexts grew $(fmt "$m" 0) bytes over the second half (saves $(( $(get memory snapshot_ops - - saves) / 2 )) to $(get memory snapshot_ops - - saves); the report path's session: $(fmt "$r" 0) bytes); $(fmt "$(calc 'a-b' "$(get memory snapshot_ops - - context_bytes_last)" "$(get memory snapshot_ops - - context_bytes_first)" 0)" 0) bytes from save $(( $(get memory snapshot_ops - - saves) / 10 )) to the end | $(verdict_growth "$m") |"
+		echo "| backend memory over $(get memory snapshot_ops - - saves) saves | no growth | memory contexts grew $(fmt "$m" 0) bytes over the second half (saves $((MEMN / 2)) to $(get memory snapshot_ops - - saves); the report path's session: $(fmt "$r" 0) bytes); $(fmt "$(calc 'a-b' "$(get memory snapshot_ops - - context_bytes_last)" "$(get memory snapshot_ops - - context_bytes_first)" 0)" 0) bytes from save $((MEMN / 10)) to the end | $(verdict_growth "$m") |"
 		echo
+		why_missed
 		echo "## Save"
 		echo
 		echo "![save throughput](save_tps.png)"
@@ -267,6 +310,14 @@ write_report() {
 			echo "| $db | $(get soak "$db" - - saves) | $(fmt "$(get soak "$db" - - save_p50_ms)" 2) | $(fmt "$(get soak "$db" - - save_p99_ms)" 2) | $(mb "$(get soak "$db" - - bytes_half)") | $(mb "$(get soak "$db" - - bytes_end)") | $(fmt "$(get soak "$db" - - growth_pct)" 1)% | $(get soak "$db" - - rows_end) |"
 		done
 		echo
+		if [ -s "$OUT/data/soak_index_growth.tsv" ]; then
+			echo "Indexes of snapshot_ops over the second half (MB at its start, growth):"
+			echo
+			echo "| index | MB at half | growth MB |"
+			echo "|---|---:|---:|"
+			awk -F'\t' '{ printf "| %s | %.1f | %+.2f |\n", $1, $2 / 1048576, $3 / 1048576 }' "$OUT/data/soak_index_growth.tsv"
+			echo
+		fi
 		echo "Worker jobs during the soak: $(get soak bench_soak - - cleanup_runs) cleanup runs and $(get soak bench_soak - - vacuum_runs) VACUUM runs succeeded, $(get soak bench_soak - - failed_runs) did not (snapshot_ops.job_runs):"
 		echo
 		echo '```'
@@ -285,7 +336,7 @@ write_report() {
 		echo
 		echo "One session, $(get memory snapshot_ops - - saves) saves, reading its own \`pg_backend_memory_contexts\` and \`/proc/self/status\` every tenth; the same through the report's path in another session."
 		echo
-		echo "| path | seconds | memory contexts at save $(( $(get memory snapshot_ops - - saves) / 10 )) | at save $(( $(get memory snapshot_ops - - saves) / 2 )) | at the end | RssAnon kB at save $(( $(get memory snapshot_ops - - saves) / 10 )) | at the end |"
+		echo "| path | seconds | memory contexts at save $((MEMN / 10)) | at save $((MEMN / 2)) | at the end | RssAnon kB at save $((MEMN / 10)) | at the end |"
 		echo "|---|---:|---:|---:|---:|---:|---:|"
 		for m in snapshot_ops report; do
 			echo "| $m | $(get memory "$m" - - seconds) | $(get memory "$m" - - context_bytes_first) | $(get memory "$m" - - context_bytes_half) | $(get memory "$m" - - context_bytes_last) | $(get memory "$m" - - anon_kb_first) | $(get memory "$m" - - anon_kb_last) |"

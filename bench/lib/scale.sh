@@ -145,8 +145,12 @@ profile_point() {
 	wait "$bg"
 	{
 		echo "perf record -F 999 -g, $PROFILE_SECS s, the backends of 4 pgbench clients running $(basename "$script"); $(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$pdir/out") tps"
+		echo "-- self time, by function (over 0.7%)"
 		perf report -i "$WORK/perf.$name.data" --stdio --no-children --sort dso,symbol -g none \
-			--percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45
+			--percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
+		echo "-- inclusive time (the function and what it calls), named functions over 3%"
+		perf report -i "$WORK/perf.$name.data" --stdio --children --sort symbol -g none \
+			--percent-limit 3 2>/dev/null | grep -v '^#' | grep -v '^$' | grep -v '\] 0x0000' | head -40
 	} >"$OUT/data/perf_$name.txt"
 	[ -n "$mark" ] && trim "$db" "$mark"
 }

@@ -28,6 +28,9 @@ soak_sample() {
 				>>"$OUT/data/soak_sizes.tsv"
 		done < <(q "$db" "SELECT * FROM bench.sizes()")
 	done
+	# every index of the extension's tables, to see which one grows
+	q bench_soak "SELECT $t, indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes WHERE relid IN ('session_snapshots'::regclass, 'position_snapshots'::regclass, 'metrics_snapshots'::regclass, 'risk_guard_snapshots'::regclass)" |
+		tr '|' '\t' >>"$OUT/data/soak_indexes.tsv"
 	while IFS='|' read -r pid bt; do
 		[ -n "$pid" ] || continue
 		printf '%s\t%s\t%s\t%s\n' "$t" "$pid" "$bt" "$(proc_mem "$pid" | tr ' ' '\t')" >>"$OUT/data/soak_worker.tsv"
@@ -59,6 +62,7 @@ EOSQL
 
 	: >"$OUT/data/soak_sizes.tsv"
 	: >"$OUT/data/soak_worker.tsv"
+	: >"$OUT/data/soak_indexes.tsv"
 	local wdir
 	for db in bench_soak bench_soak_report; do
 		wdir=$WORK/pgb/soak_$db
@@ -116,6 +120,14 @@ EOSQL
 			>"$OUT/data/soak_latency_$db.tsv"
 		log "soak: $db grew $(get soak "$db" - - growth_pct)% in the second half ($s_half -> $s_end bytes)"
 	done
+	# the index that grew most over the second half
+	awk -F'\t' -v h="$half" '
+		{ d = $1 - h; if (d < 0) d = -d; if (!($2 in bd) || d < bd[$2]) { bd[$2] = d; at[$2] = $3 } if ($1 + 0 >= last[$2]) { last[$2] = $1 + 0; end[$2] = $3 } }
+		END { for (i in at) printf "%s\t%d\t%d\n", i, at[i], end[i] - at[i] }' "$OUT/data/soak_indexes.tsv" |
+		sort -t"$(printf '\t')" -k3,3nr >"$OUT/data/soak_index_growth.tsv"
+	record soak index_growth - - top_index "$(head -1 "$OUT/data/soak_index_growth.tsv" | cut -f1)"
+	record soak index_growth - - top_bytes_half "$(head -1 "$OUT/data/soak_index_growth.tsv" | cut -f2)"
+	record soak index_growth - - top_growth_bytes "$(head -1 "$OUT/data/soak_index_growth.tsv" | cut -f3)"
 	# the worker's memory: first and last sample of each pid
 	awk -F'\t' '{ if (!($2 in first)) first[$2] = $5; last[$2] = $5; n[$2]++ }
 		END { for (p in first) print p, first[p], last[p], n[p] }' "$OUT/data/soak_worker.tsv" >"$WORK/soak_worker_summary"

@@ -4,7 +4,7 @@ set grid ytics lc rgb "#dddddd" lw 1 lt 1
 set border 3
 set datafile separator "\t"
 set tics nomirror
-set key outside right top vertical Left reverse noenhanced
+set key below Left reverse noenhanced
 set style line 1 lc rgb "#1b6ac9" lw 2 pt 7 ps 0.9
 set style line 2 lc rgb "#d9541e" lw 2 pt 5 ps 0.9
 set style line 3 lc rgb "#5b5b5b" lw 2 pt 9 ps 0.9
