@@ -34,6 +34,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -279,6 +280,7 @@ snapshot_ops_test_query_performance(PG_FUNCTION_ARGS)
 	int			iterations;
 	double	   *times;
 	Jsonb	   *doc;
+	MemoryContext iter_cxt;
 	struct
 	{
 		const char *name;
@@ -298,6 +300,9 @@ snapshot_ops_test_query_performance(PG_FUNCTION_ARGS)
 	iterations = PG_GETARG_INT32(1);
 	InitMaterializedSRF(fcinfo, 0);
 	times = palloc(sizeof(double) * iterations);
+	iter_cxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "snapshot_ops probe iteration",
+									 ALLOCSET_DEFAULT_SIZES);
 
 	probes[0].name = "latest_snapshot_by_session";
 	probes[0].sql = psprintf("SELECT s.* FROM %s.session_snapshots s"
@@ -343,6 +348,7 @@ snapshot_ops_test_query_performance(PG_FUNCTION_ARGS)
 		{
 			instr_time	start;
 			instr_time	elapsed;
+			MemoryContext outer_cxt = MemoryContextSwitchTo(iter_cxt);
 
 			CHECK_FOR_INTERRUPTS();
 			if (p == 3)
@@ -379,6 +385,8 @@ snapshot_ops_test_query_performance(PG_FUNCTION_ARGS)
 				INSTR_TIME_SET_CURRENT(elapsed);
 				SPI_finish();
 			}
+			MemoryContextSwitchTo(outer_cxt);
+			MemoryContextReset(iter_cxt);
 			INSTR_TIME_SUBTRACT(elapsed, start);
 			times[i] = INSTR_TIME_GET_MILLISEC(elapsed);
 			worst = Max(worst, times[i]);
