@@ -19,6 +19,8 @@
 #   --scales LIST        snapshots per scale, ascending [10k,100k,1M]
 #   --clients LIST       client counts [1,4,8]
 #   --duration D         per throughput point, e.g. 20s [20s]
+#   --rounds N           rounds each point is split into, interleaved
+#                        across the variants [2]
 #   --probe-duration D   per probe and view [5s]
 #   --soak-minutes N     steady-state soak [10]
 #   --soak-rate N        saves per second per database in the soak [50]
@@ -58,6 +60,7 @@ KEEP=0
 SMOKE=0
 PGB_THREADS=2
 PROFILE_SECS=10
+ROUNDS=2
 PHASES=scale,memory,retention,soak
 
 usage() { sed -n '3,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -67,6 +70,7 @@ while [ $# -gt 0 ]; do
 		--scales) SCALES=$2; shift ;;
 		--clients) CLIENTS_OPT=$2; shift ;;
 		--duration) DURATION=$2; shift ;;
+		--rounds) ROUNDS=$2; shift ;;
 		--probe-duration) PROBE_DURATION=$2; shift ;;
 		--soak-minutes) SOAK_MINUTES=$2; shift ;;
 		--soak-rate) SOAK_RATE=$2; shift ;;
@@ -104,6 +108,7 @@ if [ "$SMOKE" = 1 ]; then
 	RET_QUIET_SECS=0.5
 	MEM_SAVES=100
 	SHARED_BUFFERS=128MB
+	ROUNDS=1
 fi
 
 # --- inputs -----------------------------------------------------------------

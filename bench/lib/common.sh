@@ -144,24 +144,57 @@ pgb() {
 	[ -n "$PGB_TPS" ] || PGB_TPS=NaN
 }
 
-# point SECTION VARIANT SCALE CLIENTS DB SCRIPT DURATION: one measured point
-point() {
-	local sec=$1 var=$2 scale=$3 c=$4 db=$5 script=$6 secs=$7
-	local lsn0 lsn1
-	q "$db" "CHECKPOINT" >/dev/null
-	lsn0=$(q "$db" "SELECT pg_current_wal_insert_lsn()")
-	pgb "$sec.$var.$scale.c$c" "$db" "$script" "$c" "$secs"
-	lsn1=$(q "$db" "SELECT pg_current_wal_insert_lsn()")
-	# WAL written per transaction (the server's own background writes
-	# included, which over a point are noise)
-	record "$sec" "$var" "$scale" "$c" wal_bytes_per_tx \
-		"$(q "$db" "SELECT round(pg_wal_lsn_diff('$lsn1', '$lsn0') / greatest($PGB_N, 1))")"
-	record "$sec" "$var" "$scale" "$c" tps "$PGB_TPS"
-	record "$sec" "$var" "$scale" "$c" p50_ms "$PGB_P50"
-	record "$sec" "$var" "$scale" "$c" p99_ms "$PGB_P99"
-	record "$sec" "$var" "$scale" "$c" n "$PGB_N"
-	record "$sec" "$var" "$scale" "$c" errors "$PGB_ERR"
-	log "  $sec $var scale=$scale clients=$c: $PGB_TPS tps, p50 $PGB_P50 ms, p99 $PGB_P99 ms (n=$PGB_N)"
+# points SECTION SCALE CLIENTS MARK VARIANT=DB=SCRIPT...: one measured point
+# per variant, in ROUNDS interleaved rounds (variant A, B, C, A, B, C ...)
+# so that drift in what the machine does meanwhile is shared by all the
+# variants instead of falling on one.  Each round starts after a
+# CHECKPOINT; with MARK set, the rows a round added are deleted before the
+# next (trim).  Throughput is all transactions over all rounds' time,
+# latency percentiles are over every transaction of every round.
+points() {
+	local sec=$1 scale=$2 c=$3 mark=$4 r spec var db script lsn0 lsn1 dur
+	shift 4
+	dur=$(round_duration "$DURATION_OF_POINTS")
+	declare -A n_tot t_tot wal_tot err_tot
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for spec in "$@"; do
+			IFS='=' read -r var db script <<<"$spec"
+			q "$db" "CHECKPOINT" >/dev/null
+			lsn0=$(q "$db" "SELECT pg_current_wal_insert_lsn()")
+			pgb "$sec.$var.$scale.c$c.r$r" "$db" "$script" "$c" "$dur"
+			lsn1=$(q "$db" "SELECT pg_current_wal_insert_lsn()")
+			n_tot[$var]=$(( ${n_tot[$var]:-0} + PGB_N ))
+			t_tot[$var]=$(awk -v t="${t_tot[$var]:-0}" -v n="$PGB_N" -v tps="$PGB_TPS" 'BEGIN { printf "%.6f", t + (tps > 0 ? n / tps : 0) }')
+			wal_tot[$var]=$(( ${wal_tot[$var]:-0} + $(q "$db" "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint") ))
+			err_tot[$var]=$(( ${err_tot[$var]:-0} + PGB_ERR ))
+			[ -n "$mark" ] && trim "$db" "$mark"
+		done
+	done
+	for spec in "$@"; do
+		IFS='=' read -r var db script <<<"$spec"
+		local tps p50 p99 n
+		tps=$(awk -v n="${n_tot[$var]}" -v t="${t_tot[$var]}" 'BEGIN { if (t > 0) printf "%.1f", n / t; else print "NaN" }')
+		read -r n p50 p99 _ _ < <(latency_stats "$WORK/pgb/$sec.$var.$scale.c$c".r*/tx.*)
+		record "$sec" "$var" "$scale" "$c" tps "$tps"
+		record "$sec" "$var" "$scale" "$c" p50_ms "$p50"
+		record "$sec" "$var" "$scale" "$c" p99_ms "$p99"
+		record "$sec" "$var" "$scale" "$c" n "$n"
+		record "$sec" "$var" "$scale" "$c" errors "${err_tot[$var]}"
+		# WAL written per transaction (the server's own background writes
+		# included, which over a point are noise)
+		record "$sec" "$var" "$scale" "$c" wal_bytes_per_tx \
+			"$(awk -v w="${wal_tot[$var]}" -v n="$n" 'BEGIN { printf "%.0f", w / (n > 0 ? n : 1) }')"
+		log "  $sec $var scale=$scale clients=$c: $tps tps, p50 $p50 ms, p99 $p99 ms (n=$n, $ROUNDS rounds)"
+	done
+}
+
+# round_duration D: one round's share of a point's duration (20s over 2
+# rounds: 10; t100: 100 transactions per client in every round)
+round_duration() {
+	case $1 in
+		t*) echo "$1" ;;
+		*) echo "$(( ($(parse_seconds "$1") + ROUNDS - 1) / ROUNDS ))" ;;
+	esac
 }
 
 # scale_label N: 10000 -> 10k, 1000000 -> 1M

@@ -198,6 +198,7 @@ write_report() {
 	LAST_SCALE=$(echo "$SCALE_LABELS" | awk '{ print $NF }')
 	MEMN=$(get memory snapshot_ops - - saves)
 	MEMN=${MEMN:-0}
+	SOAKN=$(get soak info - - seconds)
 
 	{
 		echo "# snapshot_ops benchmark, $(get info date - - value)"
@@ -302,7 +303,7 @@ write_report() {
 		echo
 		echo "## Steady state"
 		echo
-		echo "$(fmt $(( $(get soak info - - seconds) / 60 )) 0) minutes ($(get soak info - - seconds) s) at $(get soak info - - rate) saves/s into each database at once, $(get soak info - - sessions) running sessions. snapshot_ops: its worker runs cleanup (retention $(get soak info - - retention), retention_mode = bounded) and VACUUM ANALYZE every minute. Report: its cleanup function every minute with the same age, plus autovacuum with its settings. Sizes are heap + indexes + TOAST of the four tables, sampled every ${SOAK_SAMPLE_SECS} s; growth is from the sample nearest the second half's start to the last."
+		echo "$(( ${SOAKN:-0} / 60 )) minutes ($(get soak info - - seconds) s) at $(get soak info - - rate) saves/s into each database at once, $(get soak info - - sessions) running sessions. snapshot_ops: its worker runs cleanup (retention $(get soak info - - retention), retention_mode = bounded) and VACUUM ANALYZE every minute. Report: its cleanup function every minute with the same age, plus autovacuum with its settings. Sizes are heap + indexes + TOAST of the four tables, sampled every ${SOAK_SAMPLE_SECS} s; growth is from the sample nearest the second half's start to the last."
 		echo
 		echo "| database | saves | save p50 ms | save p99 ms | MB at half | MB at end | growth in second half | snapshots at end |"
 		echo "|---|---:|---:|---:|---:|---:|---:|---:|"

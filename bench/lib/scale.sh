@@ -168,29 +168,27 @@ run_scale() {
 	LOADED=$n
 
 	log "scale $label: probes and views, 1 client, $PROBE_LABEL each"
+	DURATION_OF_POINTS=$PROBE_DURATION
 	for var in probe_latest probe_jsonb view_latest_one view_history view_details view_latest_all; do
-		for db in $DBS; do
-			point probe "$var.$db" "$label" 1 "$db" "$BENCH/pgbench/$var.sql" "$PROBE_DURATION"
-		done
+		points probe "$label" 1 "" "$var.bench_so=bench_so=$BENCH/pgbench/$var.sql" \
+			"$var.bench_report=bench_report=$BENCH/pgbench/$var.sql"
 	done
 	# the product's own probe function, as a DBA would call it
 	psqlx bench_so -c "SELECT * FROM test_query_performance('bench_1', 20)" \
 		>"$OUT/data/test_query_performance_$label.txt" 2>&1
 
+	DURATION_OF_POINTS=$DURATION
 	log "scale $label: load (read) throughput, $DURATION_LABEL per point"
 	for c in $CLIENTS; do
-		point load snapshot_ops "$label" "$c" bench_so "$BENCH/pgbench/load_so.sql" "$secs"
-		point load report "$label" "$c" bench_report "$BENCH/pgbench/load_report.sql" "$secs"
+		points load "$label" "$c" "" "snapshot_ops=bench_so=$BENCH/pgbench/load_so.sql" \
+			"report=bench_report=$BENCH/pgbench/load_report.sql"
 	done
 
 	log "scale $label: save throughput, $DURATION_LABEL per point"
 	for c in $CLIENTS; do
-		point save snapshot_ops "$label" "$c" bench_so "$WORK/scripts/save_so.sql" "$secs"
-		trim bench_so "$n"
-		point save report "$label" "$c" bench_report "$WORK/scripts/save_report.sql" "$secs"
-		trim bench_report "$n"
-		point save ceiling "$label" "$c" bench_so "$WORK/scripts/save_ceiling.sql" "$secs"
-		trim bench_so "$n"
+		points save "$label" "$c" "$n" "snapshot_ops=bench_so=$WORK/scripts/save_so.sql" \
+			"report=bench_report=$WORK/scripts/save_report.sql" \
+			"ceiling=bench_so=$WORK/scripts/save_ceiling.sql"
 	done
 	explain_hot_paths "$label"
 	if [ "$label" = "$PROFILE_SCALE" ] && [ "$PROFILE" = 1 ]; then
