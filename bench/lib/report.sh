@@ -164,8 +164,8 @@ make_plots() {
 throughput_table() {
 	local sec=$1 vars=$2 s=$3 c v hdr="| clients |" sep="|---:|"
 	for v in $vars; do hdr+=" $v tps | p50 ms | p99 ms |"; sep+="---:|---:|---:|"; done
-	hdr+=" WAL per $sec, kB (snapshot_ops/report) | snapshot_ops / report |"
-	sep+="---:|"
+	[ "$sec" = save ] && { hdr+=" WAL per save, kB (snapshot_ops/report) |"; sep+="---:|"; }
+	hdr+=" snapshot_ops / report |"
 	sep+="---:|"
 	case " $vars " in *" ceiling "*) hdr+=" snapshot_ops / ceiling |"; sep+="---:|" ;; esac
 	echo "$hdr"
@@ -176,7 +176,7 @@ throughput_table() {
 			printf ' %s | %s | %s |' "$(fmt "$(get "$sec" "$v" "$s" "$c" tps)" 0)" \
 				"$(fmt "$(get "$sec" "$v" "$s" "$c" p50_ms)" 2)" "$(fmt "$(get "$sec" "$v" "$s" "$c" p99_ms)" 2)"
 		done
-		printf ' %s/%s |' "$(calc a/1024 "$(get "$sec" snapshot_ops "$s" "$c" wal_bytes_per_tx)" 1 1)" \
+		[ "$sec" = save ] && printf ' %s/%s |' "$(calc a/1024 "$(get "$sec" snapshot_ops "$s" "$c" wal_bytes_per_tx)" 1 1)" \
 			"$(calc a/1024 "$(get "$sec" report "$s" "$c" wal_bytes_per_tx)" 1 1)"
 		printf ' %sx |' "$(calc a/b "$(get "$sec" snapshot_ops "$s" "$c" tps)" "$(get "$sec" report "$s" "$c" tps)")"
 		case " $vars " in *" ceiling "*)
@@ -281,12 +281,16 @@ write_report() {
 		echo
 		echo "Sizes after each bulk load (MB):"
 		echo
-		echo "| scale | table | rows | snapshot_ops heap | indexes | TOAST | report heap | indexes | TOAST | bulk load s (so/report) |"
-		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+		echo "| scale | table | rows | snapshot_ops heap | indexes | TOAST | report heap | indexes | TOAST |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 		for s in $SCALE_LABELS; do
 			for t in $TABLES; do
-				echo "| $s | $t | $(get size bench_so "$s" "$t" rows) | $(mb "$(get size bench_so "$s" "$t" heap_bytes)") | $(mb "$(get size bench_so "$s" "$t" index_bytes)") | $(mb "$(get size bench_so "$s" "$t" toast_bytes)") | $(mb "$(get size bench_report "$s" "$t" heap_bytes)") | $(mb "$(get size bench_report "$s" "$t" index_bytes)") | $(mb "$(get size bench_report "$s" "$t" toast_bytes)") | $(get load bench_so "$s" - seconds)/$(get load bench_report "$s" - seconds) |"
+				echo "| $s | $t | $(get size bench_so "$s" "$t" rows) | $(mb "$(get size bench_so "$s" "$t" heap_bytes)") | $(mb "$(get size bench_so "$s" "$t" index_bytes)") | $(mb "$(get size bench_so "$s" "$t" toast_bytes)") | $(mb "$(get size bench_report "$s" "$t" heap_bytes)") | $(mb "$(get size bench_report "$s" "$t" index_bytes)") | $(mb "$(get size bench_report "$s" "$t" toast_bytes)") |"
 			done
+		done
+		echo
+		for s in $SCALE_LABELS; do
+			echo "Bulk load to $s, with VACUUM ANALYZE: snapshot_ops $(get load bench_so "$s" - seconds) s, report $(get load bench_report "$s" - seconds) s."
 		done
 		echo
 		echo "## Retention"

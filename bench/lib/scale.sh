@@ -123,6 +123,14 @@ EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM position_snapshots WHERE sna
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM metrics_snapshots WHERE snapshot_id = :sid;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM risk_guard_snapshots WHERE snapshot_id = :sid;
 EOSQL
+		for db in $DBS; do
+			echo
+			echo "== $db: the report's probes"
+			psqlx "$db" 2>&1 <<'EOSQL'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM session_snapshots WHERE session_id = 'bench_1' ORDER BY created_at DESC LIMIT 1;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT snapshot_id, position_key, trade_data->>'symbol' FROM position_snapshots WHERE trade_data ? 'liquidation';
+EOSQL
+		done
 	} >"$f" 2>&1
 }
 
