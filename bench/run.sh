@@ -180,6 +180,8 @@ record info cores - - value "$(nproc)"
 record info memory_gb - - value "$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)"
 record info doc_bytes - - value "$(state_document | sed 's/:sid/1/g; s/:loop/42/g; s/:px/500/g' | wc -c)"
 record info command - - value "bench/run.sh${ARGS:+ $ARGS}"
+record info commit - - value "$(git -C "$BENCH" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo unknown)"
+record info extension_version - - value "$(q postgres "SELECT default_version FROM pg_available_extensions WHERE name = 'snapshot_ops'")"
 record info deviations - - value "${ARGS:-none}"
 record info loadavg_start - - value "$(cut -d' ' -f1-3 /proc/loadavg)"
 
