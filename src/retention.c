@@ -61,7 +61,8 @@ static char *so_count_sql(const char *qschema);
 static int	so_parse_statuses(ArrayType *statuses);
 static Datum so_status_array(int mask);
 static int64 so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit,
-					   bool dry_run, SoCleanupCounts *counts);
+					   bool dry_run, SoCleanupCounts *counts,
+					   TimestampTz *resume);
 static TimestampTz so_cutoff(Interval *older_than);
 
 PG_FUNCTION_INFO_V1(snapshot_ops_cleanup_old_snapshots_30d);
@@ -70,16 +71,20 @@ PG_FUNCTION_INFO_V1(snapshot_ops_run_cleanup);
 
 /*
  * The expired snapshots, oldest first, at most $3 of them (NULL: all).
- * $1 cutoff, $2 statuses.  The retention index finds the candidates by
- * created_at; the latest-running test probes the session index.
+ * $1 cutoff, $2 statuses, $4 where the previous batch of the same run
+ * stopped (-infinity at first), so that a batch does not walk again over
+ * the index entries of rows deleted or kept by the batches before it.  The
+ * retention index finds the candidates by created_at; the latest-running
+ * test probes the session index.
  */
 static char *
 so_victims_cte(const char *qschema)
 {
 	return psprintf(
 					"WITH v AS ("
-					" SELECT s.snapshot_id FROM %1$s.session_snapshots s"
+					" SELECT s.snapshot_id, s.created_at FROM %1$s.session_snapshots s"
 					" WHERE s.created_at OPERATOR(pg_catalog.<) $1"
+					" AND s.created_at OPERATOR(pg_catalog.>=) $4"
 					" AND s.status OPERATOR(pg_catalog.=) ANY ($2)"
 					" AND NOT (s.status OPERATOR(pg_catalog.=) 'running' AND NOT EXISTS ("
 					"  SELECT FROM %1$s.session_snapshots n"
@@ -105,9 +110,10 @@ so_delete_sql(const char *qschema)
 					"%2$s,"
 					" ds AS (DELETE FROM %1$s.session_snapshots s"
 					"  WHERE s.snapshot_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT v.snapshot_id FROM v))"
-					"  RETURNING s.snapshot_id),"
+					"  RETURNING s.snapshot_id, s.created_at),"
 					" d AS (SELECT pg_catalog.array_agg(ds.snapshot_id) AS ids FROM ds)"
-					" SELECT (SELECT pg_catalog.count(*) FROM ds),"
+					" SELECT (SELECT pg_catalog.max(ds.created_at) FROM ds),"
+					" (SELECT pg_catalog.count(*) FROM ds),"
 					" (SELECT pg_catalog.count(*) FROM %1$s.position_snapshots p, d"
 					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids)),"
 					" (SELECT pg_catalog.count(*) FROM %1$s.metrics_snapshots m, d"
@@ -123,7 +129,8 @@ so_count_sql(const char *qschema)
 	return psprintf(
 					"%2$s,"
 					" d AS (SELECT pg_catalog.array_agg(v.snapshot_id) AS ids FROM v)"
-					" SELECT (SELECT pg_catalog.count(*) FROM v),"
+					" SELECT (SELECT pg_catalog.max(v.created_at) FROM v),"
+					" (SELECT pg_catalog.count(*) FROM v),"
 					" (SELECT pg_catalog.count(*) FROM %1$s.position_snapshots p, d"
 					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids)),"
 					" (SELECT pg_catalog.count(*) FROM %1$s.metrics_snapshots m, d"
@@ -153,42 +160,54 @@ so_status_array(int mask)
 /*
  * Delete (or count, for a dry run) at most limit expired snapshots (limit 0:
  * all) and add the rows per table to *counts; returns the number of session
- * snapshots.  Connects to SPI itself.
+ * snapshots.  With resume, start at *resume and advance it past this batch.
+ * Connects to SPI itself.
  */
 static int64
 so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
-		  SoCleanupCounts *counts)
+		  SoCleanupCounts *counts, TimestampTz *resume)
 {
-	static Oid	argtypes[3] = {TIMESTAMPTZOID, TEXTARRAYOID, INT8OID};
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
+	static Oid	argtypes[4] = {TIMESTAMPTZOID, TEXTARRAYOID, INT8OID, TIMESTAMPTZOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
 	SPIPlanPtr	plan;
 	int64		got[4];
+	bool		isnull;
+	Datum		last;
 
 	values[0] = TimestampTzGetDatum(cutoff);
 	values[1] = so_status_array(mask);
 	values[2] = Int64GetDatum(limit);
 	if (limit <= 0)
 		nulls[2] = 'n';
+	if (resume != NULL)
+		values[3] = TimestampTzGetDatum(*resume);
+	else
+	{
+		TimestampTz from;
+
+		TIMESTAMP_NOBEGIN(from);
+		values[3] = TimestampTzGetDatum(from);
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (dry_run)
-		plan = so_kept_plan(&so_count_plan, nspid, so_count_sql, 3, argtypes);
+		plan = so_kept_plan(&so_count_plan, nspid, so_count_sql, 4, argtypes);
 	else
-		plan = so_kept_plan(&so_delete_plan, nspid, so_delete_sql, 3, argtypes);
+		plan = so_kept_plan(&so_delete_plan, nspid, so_delete_sql, 4, argtypes);
 	so_execute_plan(plan, values, nulls, dry_run, 0, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		elog(ERROR, "retention statement returned " UINT64_FORMAT " rows",
 			 SPI_processed);
+	last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+						 &isnull);
+	if (resume != NULL && !isnull)
+		*resume = DatumGetTimestampTz(last);
 	for (int i = 0; i < 4; i++)
-	{
-		bool		isnull;
-
 		got[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, i + 1,
+											 SPI_tuptable->tupdesc, i + 2,
 											 &isnull));
-	}
 	SPI_finish();
 
 	counts->sessions += got[0];
@@ -202,6 +221,15 @@ int64
 so_cleanup_batch(TimestampTz cutoff, bool include_running, int batch_size,
 				 SoCleanupCounts *counts)
 {
+	return so_cleanup_batch_resume(cutoff, include_running, batch_size,
+								   counts, NULL);
+}
+
+int64
+so_cleanup_batch_resume(TimestampTz cutoff, bool include_running,
+						int batch_size, SoCleanupCounts *counts,
+						TimestampTz *resume)
+{
 	int			mask = SO_ST_STOPPED | SO_ST_CRASHED;
 
 	if (include_running)
@@ -209,7 +237,7 @@ so_cleanup_batch(TimestampTz cutoff, bool include_running, int batch_size,
 	if (batch_size < 1)
 		elog(ERROR, "cleanup batch size must be positive");
 	return so_expire(so_extension_schema(), cutoff, mask, batch_size, false,
-					 counts);
+					 counts, resume);
 }
 
 /*
@@ -294,7 +322,7 @@ snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
 	month.day = 30;
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid),
 					 so_cutoff(&month), SO_ST_STOPPED | SO_ST_CRASHED, 0,
-					 false, &counts);
+					 false, &counts, NULL);
 	if (counts.sessions > PG_INT32_MAX || counts.positions > PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -341,7 +369,7 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 	mask = so_parse_statuses(PG_GETARG_ARRAYTYPE_P(1));
 	InitMaterializedSRF(fcinfo, 0);
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid), cutoff, mask,
-					 0, PG_GETARG_BOOL(2), &counts);
+					 0, PG_GETARG_BOOL(2), &counts, NULL);
 
 	values[0] = Int64GetDatum(counts.sessions);
 	values[1] = Int64GetDatum(counts.positions);
@@ -372,6 +400,7 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 	int64		batches = 0;
 	int64		longest_ms = 0;
 	TimestampTz run_start;
+	TimestampTz resume;
 
 	/* COMMIT needs a CALL of its own, outside any transaction block. */
 	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
@@ -396,6 +425,7 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 	include_running = (so_retention_mode == SO_RETENTION_BOUNDED);
 	cutoff = so_cutoff(&older_than);
 	run_start = GetCurrentTimestamp();
+	TIMESTAMP_NOBEGIN(resume);
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed");
@@ -408,7 +438,8 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 		int64		ms;
 
 		CHECK_FOR_INTERRUPTS();
-		deleted = so_cleanup_batch(cutoff, include_running, batch_size, &counts);
+		deleted = so_cleanup_batch_resume(cutoff, include_running, batch_size,
+										  &counts, &resume);
 		SPI_commit();
 #if PG_VERSION_NUM < 150000
 		SPI_start_transaction();

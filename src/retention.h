@@ -40,4 +40,16 @@ typedef struct SoCleanupCounts
 extern int64 so_cleanup_batch(TimestampTz cutoff, bool include_running,
 							  int batch_size, SoCleanupCounts *counts);
 
+/*
+ * The same, for a run of batches with one cutoff: set *resume to
+ * DT_NOBEGIN (TIMESTAMP_NOBEGIN) before the first batch and pass it back
+ * each time; each batch then starts where the previous one stopped instead
+ * of walking again over the index entries of rows already deleted (not yet
+ * vacuumed) or kept.  Reuse *resume only after the batch's transaction
+ * committed; start again from DT_NOBEGIN otherwise.
+ */
+extern int64 so_cleanup_batch_resume(TimestampTz cutoff, bool include_running,
+									 int batch_size, SoCleanupCounts *counts,
+									 TimestampTz *resume);
+
 #endif							/* SNAPSHOT_OPS_RETENTION_H */

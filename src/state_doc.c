@@ -24,6 +24,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -127,6 +128,12 @@ static const SoField so_risk_fields[] = {
 
 #define SO_NFIELDS(a)	((int) lengthof(a))
 
+/*
+ * Longest session_id and position key, in bytes: both are in btree keys,
+ * whose entries must fit in a third of a page (about 2700 bytes).
+ */
+#define SO_MAX_KEY_BYTES	1000
+
 #define SO_ARG_POSITIONS	8	/* first of the five position arrays */
 #define SO_ARG_METRICS	13
 #define SO_ARG_RISK		24
@@ -158,16 +165,25 @@ static void
 so_doc_error(int sqlstate, const char *path, const char *hint,
 			 const char *fmt,...)
 {
-	char		buf[512];
-	va_list		args;
+	StringInfoData buf;
 
-	va_start(args, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, args);
-	va_end(args);
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
 
 	ereport(ERROR,
 			(errcode(sqlstate),
-			 errmsg("invalid snapshot document: %s", buf),
+			 errmsg("invalid snapshot document: %s", buf.data),
 			 errdetail("The value at JSON path \"%s\" is at fault.", path),
 			 hint ? errhint("%s", hint) : 0));
 }
@@ -387,6 +403,10 @@ so_read_object(JsonbContainer *obj, const char *path,
 					if (val.val.string.len == 0)
 						so_doc_error(ERRCODE_INVALID_PARAMETER_VALUE, fpath, NULL,
 									 "expected a non-empty string, found an empty string");
+					if (val.val.string.len > SO_MAX_KEY_BYTES)
+						so_doc_error(ERRCODE_STRING_DATA_RIGHT_TRUNCATION, fpath, NULL,
+									 "string of %d bytes is longer than the limit of %d bytes",
+									 val.val.string.len, SO_MAX_KEY_BYTES);
 					/* FALLTHROUGH */
 				case SO_FIELD_TEXT:
 					if (val.type != jbvString)
@@ -555,6 +575,15 @@ so_doc_to_save_args(Jsonb *state, const char *snapshot_type, SoSaveArgs *args)
 					if (val.val.string.len == 0)
 						so_doc_error(ERRCODE_INVALID_PARAMETER_VALUE, ppath, NULL,
 									 "empty position key");
+					if (val.val.string.len > SO_MAX_KEY_BYTES)
+						so_doc_error(ERRCODE_STRING_DATA_RIGHT_TRUNCATION,
+									 psprintf("positions.active_orders.%.*s...",
+											  pg_mbcliplen(val.val.string.val,
+														   val.val.string.len, 40),
+											  val.val.string.val),
+									 NULL,
+									 "position key of %d bytes is longer than the limit of %d bytes",
+									 val.val.string.len, SO_MAX_KEY_BYTES);
 					cols[0][i] = PointerGetDatum(cstring_to_text_with_len(val.val.string.val,
 																		  val.val.string.len));
 				}

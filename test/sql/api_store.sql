@@ -115,6 +115,9 @@ DROP SCHEMA decoy CASCADE;
 
 -- invalid input: each error names the JSON path; nothing is written
 SELECT pg_temp.table_counts() AS before \gset
+-- the longest keys are fine
+SELECT save_snapshot(('{"session": {"session_id": "' || repeat('x', 1000) || '"}, "positions": {"active_orders": {"' || repeat('ü', 500) || '": {}}}}')::jsonb) > 0 AS saved;
+SELECT pg_temp.table_counts() AS before \gset
 SELECT pg_temp.expect_error(stmt) FROM (VALUES
 	($$SELECT save_snapshot(NULL)$$),
 	($$SELECT save_snapshot('{"session": {"session_id": "x"}}', NULL)$$),
@@ -159,6 +162,9 @@ SELECT pg_temp.expect_error(stmt) FROM (VALUES
 	($$SELECT save_snapshot('{"session": {"session_id": "x"}, "risk_guard": {"daily_loss_usd": true}}')$$),
 	($$SELECT save_snapshot('{"session": {"session_id": "x"}, "risk_guard": {"per_symbol_position_count": {"BTC": -1}}}')$$),
 	($$SELECT save_snapshot('{"session": {"session_id": "x"}, "risk_guard": {"per_symbol_loss": [1]}}')$$),
+	-- keys that would not fit in a btree entry
+	('SELECT save_snapshot(''{"session": {"session_id": "' || repeat('x', 1001) || '"}}'')'),
+	('SELECT save_snapshot(''{"session": {"session_id": "x"}, "positions": {"active_orders": {"' || repeat('ü', 501) || '": {}}}}'')'),
 	-- the last position is bad: the good ones before it are not written
 	($$SELECT save_snapshot('{"session": {"session_id": "x"}, "positions": {"active_orders": {"A": {"trade": {}}, "B": {"trade": {}}, "C": {"order_a": "x"}}}}')$$)
 ) AS t(stmt);
