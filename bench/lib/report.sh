@@ -60,6 +60,11 @@ why_missed() {
 		[ -n "$a" ] && echo -n " In the profile of load_snapshot() at $PROFILE_SCALE (appendix), jsonb_build_object takes $a of the backends' CPU and jsonb_object_agg ${b:-n/a} (inclusive): each stored jsonb value is decoded and encoded again into the result."
 		echo
 	fi
+	a=$(get retention run_cleanup - - seconds)
+	b=$(get retention big_delete - - seconds)
+	if [ "$(calc 'a/b >= 0.8' "$(get retention run_cleanup - - rows_per_s)" "$(get retention big_delete - - rows_per_s)" 0)" = 0 ]; then
+		echo "- **Retention rate.** run_cleanup took $(fmt "$a" 2) s in $(get retention run_cleanup - - xacts) transactions against $(fmt "$b" 2) s for one DELETE of the same rows: $(awk -v a="$a" -v b="$b" -v n="$(get retention run_cleanup - - xacts)" 'BEGIN { if (n > 0) printf "%.1f", (a - b) * 1000 / n; else print "n/a" }') ms more per batch (finding the next batch, keeping the latest snapshot of each running session, one commit and WAL flush each). Its longest transaction was $(fmt "$(get retention run_cleanup - - longest_xact_ms)" 0) ms for $(get retention info - - batch_size) snapshots, so a larger snapshot_ops.cleanup_batch_size would buy rate within the 200 ms budget."
+	fi
 	if [ "$(calc 'a < 5' "$(get soak bench_soak - - growth_pct)" 0 0)" = 0 ]; then
 		echo "- **Steady-state growth.** The index that grew most over the second half is $(get soak index_growth - - top_index): $(mb "$(get soak index_growth - - top_bytes_half)") MB to $(mb "$(calc 'a+b' "$(get soak index_growth - - top_bytes_half)" "$(get soak index_growth - - top_growth_bytes)" 0)") MB (+$(mb "$(get soak index_growth - - top_growth_bytes)") MB); soak_tables.png shows heap against indexes per table, and the job runs below show whether cleanup and VACUUM ran. A GIN index never deletes keys from its entry tree, so a GIN over jsonb values that are unique per row (trade ids, order ids) grows for as long as new values arrive, whatever the retention."
 	fi
@@ -212,7 +217,7 @@ write_report() {
 			echo
 		fi
 		echo "- Server: a throwaway cluster started by the command (unix socket), \`shared_buffers=$SHARED_BUFFERS\`, \`max_wal_size=4GB\`, \`checkpoint_timeout=15min\`; **\`fsync=on\` and \`synchronous_commit=on\`**: every save waits for its WAL flush, as in production."
-		echo "- Clients: pgbench on the same machine, \`-M simple\` (values sent as literals, as the report's psycopg2 client does), $NSESSIONS sessions, $NPOS positions per snapshot, documents of about $(get info doc_bytes - - value) bytes; each point runs $DURATION_LABEL after a CHECKPOINT, and the rows it adds are deleted before the next."
+		echo "- Clients: pgbench on the same machine, \`-M simple\` (values sent as literals, as the report's psycopg2 client does), $NSESSIONS sessions, $NPOS positions per snapshot, documents of about $(get info doc_bytes - - value) bytes; each point runs $DURATION_LABEL in $ROUNDS rounds that alternate the variants, each round after a CHECKPOINT, and the rows a round adds are deleted before the next."
 		echo "- Baseline, in a second database of the same server: the report's design, its schema with $(get info index_count bench_report - count) indexes (snapshot_ops: $(get info index_count bench_so - count)) and its client path: one INSERT per row in a transaction per save ($((NPOS + 3)) INSERTs), four SELECTs per load. Ceiling: one single-row INSERT of the same document per transaction."
 		echo "- The machine has $(get info cores - - value) cores shared by server and clients, so 4 and 8 clients measure contention as much as the store. Load average (1, 5, 15 min) at the start: $(get info loadavg_start - - value); at the end: $(get info loadavg_end - - value) (anything above the benchmark's own load is other work on the machine)."
 		[ -n "$(get info fdatasync_one_8k_us - - value)" ] &&
