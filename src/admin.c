@@ -37,6 +37,7 @@
 #include "guc.h"
 #include "launcher.h"
 #include "shmem.h"
+#include "spi_util.h"
 
 /* How long a request waits for a worker that is being started. */
 #define SO_START_GRACE_MS	10000
@@ -257,7 +258,7 @@ snapshot_ops_run_job(PG_FUNCTION_ARGS)
 	if (job < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown snapshot_ops job \"%s\"", name),
+				 errmsg("unknown snapshot_ops job \"%s\"", so_clip(name, -1)),
 				 errhint("Valid jobs are \"cleanup\" and \"vacuum\".")));
 
 	so_request_run(job, wait, &out);

@@ -29,6 +29,7 @@
 
 #include "cron.h"
 #include "guc.h"
+#include "spi_util.h"
 
 /* Search horizon of cron_next_after: five years of hours and minutes. */
 #define CRON_HORIZON_DAYS	(5 * 366)
@@ -415,13 +416,13 @@ snapshot_ops_cron_next_runs(PG_FUNCTION_ARGS)
 		if (tz == NULL || !pg_tz_acceptable(tz))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("time zone \"%s\" is not recognized", tzname)));
+					 errmsg("time zone \"%s\" is not recognized", so_clip(tzname, -1))));
 	}
 
 	if (!cron_parse(expr, &schedule, errbuf, sizeof(errbuf)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid cron schedule \"%s\"", expr),
+				 errmsg("invalid cron schedule \"%s\"", so_clip(expr, -1)),
 				 errdetail("%s", errbuf),
 				 errhint("A schedule is five fields, minute hour day-of-month month day-of-week, for example \"0 2 * * *\".")));
 

@@ -252,6 +252,12 @@ so_parse_statuses(ArrayType *statuses)
 	int			n;
 	int			mask = 0;
 
+	if (ARR_NDIM(statuses) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("statuses must be a one-dimensional array"),
+				 errdetail("The array has %d dimensions.", ARR_NDIM(statuses)),
+				 errhint("Pass for example ARRAY['stopped', 'crashed'].")));
 	deconstruct_array(statuses, TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &elemnulls, &n);
 	if (n == 0)
@@ -279,7 +285,7 @@ so_parse_statuses(ArrayType *statuses)
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown snapshot status \"%s\"", s),
+					 errmsg("unknown snapshot status \"%s\"", so_clip(s, -1)),
 					 errdetail("Element %d of statuses is not a status.", i + 1),
 					 errhint("Valid statuses are running, stopped and crashed.")));
 	}

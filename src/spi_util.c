@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * spi_util.c
- *		The extension's schema, and SPI plans kept across calls.
+ *		The extension's schema, SPI plans kept across calls, and clipping of
+ *		caller-supplied values quoted in messages.
  *
  * Every statement the SQL API runs names its tables with the schema the
  * extension was created in, so that no search_path can redirect it.  The
@@ -24,6 +25,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "commands/dbcommands.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -114,4 +116,23 @@ so_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 	rc = SPI_execute_plan(plan, values, nulls, read_only, count);
 	if (rc != expected_rc)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * A caller-supplied value as an error message may quote it: whole when
+ * short, otherwise its first SO_MSG_CLIP_BYTES bytes (whole characters) and
+ * "...".  A message that echoed a 100 kB argument would flood the log and
+ * the client.
+ */
+char *
+so_clip(const char *s, int len)
+{
+	int			keep;
+
+	if (len < 0)
+		len = strlen(s);
+	if (len <= SO_MSG_CLIP_BYTES)
+		return pnstrdup(s, len);
+	keep = pg_mbcliplen(s, len, SO_MSG_CLIP_BYTES);
+	return psprintf("%.*s...", keep, s);
 }

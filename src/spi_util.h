@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * spi_util.h
- *		The extension's schema, and SPI plans kept across calls.
+ *		The extension's schema, SPI plans kept across calls, and clipping of
+ *		caller-supplied values quoted in messages.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -44,5 +45,13 @@ extern SPIPlanPtr so_kept_plan(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
 /* Execute a kept plan; elog(ERROR) unless SPI returns expected_rc. */
 extern void so_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 							bool read_only, long count, int expected_rc);
+
+/*
+ * At most SO_MSG_CLIP_BYTES of a caller-supplied string, cut at a character
+ * boundary and marked with "..." when cut: what an error message quotes of a
+ * value that may be megabytes long.  len < 0 means NUL-terminated.
+ */
+#define SO_MSG_CLIP_BYTES 64
+extern char *so_clip(const char *s, int len);
 
 #endif							/* SNAPSHOT_OPS_SPI_UTIL_H */

@@ -33,6 +33,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "spi_util.h"
 #include "state_doc.h"
 
 /* What a key of the document may hold. */
@@ -215,13 +216,18 @@ so_json_type(const JsonbValue *v)
 	}
 }
 
-/* "parent.key", or "key" at the top level. */
+/*
+ * "parent.key", or "key" at the top level; a long key is clipped (so_clip),
+ * as the path only ever appears in messages.
+ */
 static char *
 so_path(const char *parent, const char *key, int keylen)
 {
+	char	   *k = so_clip(key, keylen);
+
 	if (parent[0] == '\0')
-		return pnstrdup(key, keylen);
-	return psprintf("%s.%.*s", parent, keylen, key);
+		return k;
+	return psprintf("%s.%s", parent, k);
 }
 
 /*
@@ -377,8 +383,8 @@ so_read_object(JsonbContainer *obj, const char *path,
 										 fields[i].name);
 				so_doc_error(ERRCODE_INVALID_PARAMETER_VALUE, fpath,
 							 psprintf("Known keys here: %s.", known.data),
-							 "unknown key \"%.*s\"",
-							 val.val.string.len, val.val.string.val);
+							 "unknown key \"%s\"",
+							 so_clip(val.val.string.val, val.val.string.len));
 			}
 		}
 		else if (tok == WJB_VALUE)
@@ -432,7 +438,7 @@ so_read_object(JsonbContainer *obj, const char *path,
 							strcmp(status, "crashed") != 0)
 							so_doc_error(ERRCODE_INVALID_PARAMETER_VALUE, fpath,
 										 "Valid statuses are running, stopped and crashed.",
-										 "unknown status \"%s\"", status);
+										 "unknown status \"%s\"", so_clip(status, -1));
 						out->values[current] = CStringGetTextDatum(status);
 					}
 					break;
@@ -486,7 +492,7 @@ so_check_snapshot_type(const char *snapshot_type)
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid snapshot type \"%s\"", snapshot_type),
+				 errmsg("invalid snapshot type \"%s\"", so_clip(snapshot_type, -1)),
 				 errdetail("A snapshot type is a lower-case identifier of at most 63 characters."),
 				 errhint("Use initial, periodic, on_trade, on_stop or a name of your own in that form.")));
 }
@@ -577,11 +583,7 @@ so_doc_to_save_args(Jsonb *state, const char *snapshot_type, SoSaveArgs *args)
 									 "empty position key");
 					if (val.val.string.len > SO_MAX_KEY_BYTES)
 						so_doc_error(ERRCODE_STRING_DATA_RIGHT_TRUNCATION,
-									 psprintf("positions.active_orders.%.*s...",
-											  pg_mbcliplen(val.val.string.val,
-														   val.val.string.len, 40),
-											  val.val.string.val),
-									 NULL,
+									 ppath, NULL,
 									 "position key of %d bytes is longer than the limit of %d bytes",
 									 val.val.string.len, SO_MAX_KEY_BYTES);
 					cols[0][i] = PointerGetDatum(cstring_to_text_with_len(val.val.string.val,

@@ -170,5 +170,32 @@ RESET client_min_messages;
 -- younger than every interval used
 SELECT session_id, status, loop_count FROM session_snapshots ORDER BY snapshot_id;
 
+-- A caller's value is quoted in a message only up to 64 bytes (whole
+-- characters) and "...": a 100 kB argument must not come back in the error,
+-- nor fill the server log.  Shown whole, message and detail.
+CREATE FUNCTION pg_temp.m(stmt text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+BEGIN
+	EXECUTE stmt;
+	RETURN 'no error';
+EXCEPTION
+	WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+		RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(d, ''), '');
+END
+$$;
+SELECT pg_temp.m($$SELECT snapshot_ops.run_job(repeat('j', 100000))$$);
+SELECT pg_temp.m($$SELECT save_snapshot('{"session": {"session_id": "ea_3"}}', repeat('T', 100000))$$);
+SELECT pg_temp.m($$SELECT save_snapshot(jsonb_build_object('session', jsonb_build_object('session_id', 'ea_3', 'status', repeat('s', 100000))))$$);
+SELECT pg_temp.m($$SELECT save_snapshot(jsonb_build_object('session', jsonb_build_object('session_id', 'ea_3', repeat('k', 100000), 1)))$$);
+SELECT pg_temp.m($$SELECT save_snapshot(jsonb_build_object('session', jsonb_build_object('session_id', 'ea_3'), 'positions', jsonb_build_object('active_orders', jsonb_build_object(repeat('ü', 5000), '{}'::jsonb))))$$);
+SELECT pg_temp.m($$SELECT save_snapshot(jsonb_build_object('session', jsonb_build_object('session_id', 'ea_3'), 'metrics', jsonb_build_object('per_symbol_pnl', jsonb_build_object(repeat('p', 100000), 'x'))))$$);
+SELECT pg_temp.m($$SELECT * FROM cleanup_old_snapshots('30 days', ARRAY[repeat('c', 100000)], true)$$);
+SELECT pg_temp.m($$SELECT * FROM snapshot_ops.cron_next_runs(repeat('1 ', 50000), now(), 1)$$);
+-- and none of them wrote anything
+SELECT count(*) AS snapshots FROM session_snapshots;
+
 RESET statement_timeout;
 DROP EXTENSION snapshot_ops;
