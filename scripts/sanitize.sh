@@ -40,7 +40,7 @@
 # work directory; REGRESS="a b" limits the suites; PORT sets the port of the
 # temporary instance (default 57490).
 #
-# Valgrind is the fallback where ASan cannot run: see doc/security.md.
+# Valgrind is the fallback where ASan cannot run: see "Sanitizer run" in README.md.
 
 set -u
 
