@@ -170,10 +170,16 @@ so_request_run(SoJob job, bool wait, SoRunOutcome *out)
 			if (!asked)
 			{
 				if (js->running)
+				{
 					target = js->runs_started;
+					if (wait)
+						js->waited = true;
+				}
 				else
 				{
 					js->requested = true;
+					if (wait)
+						js->wait_next = true;
 					target = js->runs_started + 1;
 					wake = slot->latch;
 				}

@@ -45,6 +45,7 @@ int			so_cleanup_batch_size = 1000;
 char	   *so_job_history_retention = NULL;
 int			so_vacuum_wait_timeout = 600000;
 int			so_vacuum_lock_timeout = 5000;
+double		so_gin_rebuild_threshold = 0.3;
 
 static const struct config_enum_entry so_retention_mode_options[] = {
 	{"finished", SO_RETENTION_FINISHED, false},
@@ -364,6 +365,15 @@ so_guc_init(void)
 							PGC_SUSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("snapshot_ops.gin_rebuild_threshold",
+							 "Share of empty entries at which the vacuum job rebuilds a GIN index of the snapshot tables.",
+							 "GIN never removes a key whose rows are gone; the vacuum job rebuilds such an index with REINDEX INDEX CONCURRENTLY. 0 turns this off.",
+							 &so_gin_rebuild_threshold,
+							 0.3, 0.0, 1.0,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("snapshot_ops");
 }

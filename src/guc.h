@@ -34,6 +34,7 @@ extern int	so_cleanup_batch_size;
 extern char *so_job_history_retention;
 extern int	so_vacuum_wait_timeout;
 extern int	so_vacuum_lock_timeout;
+extern double so_gin_rebuild_threshold;
 
 extern void so_guc_init(void);
 

@@ -11,7 +11,9 @@
  * VACUUM refuses to run inside a function or a transaction block, and
  * run this way it manages its own transactions.  One table that cannot be
  * locked within snapshot_ops.vacuum_lock_timeout fails the run without
- * keeping the other three from being vacuumed.
+ * keeping the other three from being vacuumed.  After the VACUUMs, a GIN
+ * index whose entry tree is mostly keys of deleted rows is rebuilt
+ * concurrently (ginmaint.c).
  *
  * Every run is a row of snapshot_ops.job_runs, inserted and committed
  * before the work starts (so a crash leaves a "running" row, marked
@@ -47,6 +49,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "ginmaint.h"
 #include "guc.h"
 #include "jobs.h"
 #include "retention.h"
@@ -87,7 +90,7 @@ static void so_record_end(int64 run_id, SoRunStatus status, int64 rows,
 						  const char *message);
 static void so_record_progress(int64 run_id, int64 rows, const char *message);
 static void so_exec_toplevel(const char *sql);
-static void so_job_vacuum(SoRunResult *res);
+static void so_job_vacuum(SoWorkerSlot *slot, SoRunResult *res);
 static void so_job_cleanup(int64 run_id, SoRunResult *res);
 static void so_publish(SoWorkerSlot *slot, SoJob job, bool running,
 					   int64 run_id, SoRunStatus status, int64 rows,
@@ -358,11 +361,155 @@ so_exec_toplevel(const char *sql)
 }
 
 /*
- * The vacuum job: VACUUM (ANALYZE) each table in turn.  A table that
- * fails (lock timeout, cancel) is reported and the others still run.
+ * so_exec_toplevel(sql), catching its error: NULL when it succeeded,
+ * otherwise the error's message (allocated in cxt), already logged.
+ */
+static char *
+so_try_toplevel(const char *sql, MemoryContext cxt)
+{
+	char	   *volatile failure = NULL;
+
+	PG_TRY();
+	{
+		so_exec_toplevel(sql);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		debug_query_string = NULL;
+		failure = edata->message;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	return failure;
+}
+
+/*
+ * The GIN part of the vacuum job (see ginmaint.c): drop what an unfinished
+ * rebuild left, then rebuild each GIN index whose share of empty entries
+ * reached snapshot_ops.gin_rebuild_threshold.  Appends what it did to msg.
  */
 static void
-so_job_vacuum(SoRunResult *res)
+so_job_gin(SoWorkerSlot *slot, const char *schema, SoRunResult *res)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *leftovers;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		waited;
+
+	if (so_gin_rebuild_threshold <= 0)
+		return;
+
+	/*
+	 * REINDEX and DROP INDEX CONCURRENTLY wait for every transaction that
+	 * holds an older snapshot, and a backend waiting for this run in
+	 * vacuum_snapshot_tables() or run_job(wait => true) holds one until the
+	 * run ends: they would wait for each other until lock_timeout.  Leave
+	 * the GIN upkeep to a run nobody waits for (the scheduled ones).
+	 */
+	LWLockAcquire(so_shared->lock, LW_SHARED);
+	waited = slot->jobs[SO_JOB_VACUUM].waited;
+	LWLockRelease(so_shared->lock);
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	leftovers = so_gin_leftovers(so_extension_schema(), cxt);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+
+	foreach(lc, leftovers)
+	{
+		char	   *name = lfirst(lc);
+		char	   *failure;
+
+		if (waited)
+		{
+			appendStringInfo(&res->msg, "; invalid index %s left by an unfinished rebuild is dropped by the next run nobody waits for",
+							 name);
+			continue;
+		}
+		CHECK_FOR_INTERRUPTS();
+		failure = so_try_toplevel(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s.%s",
+										   schema, quote_identifier(name)), cxt);
+		if (failure)
+		{
+			appendStringInfo(&res->msg, "; could not drop invalid index %s left by an unfinished rebuild: %s",
+							 name, failure);
+			res->failed = true;
+		}
+		else
+			appendStringInfo(&res->msg, "; dropped invalid index %s left by an unfinished rebuild",
+							 name);
+	}
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	indexes = so_gin_indexes(so_extension_schema(), cxt);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+
+	foreach(lc, indexes)
+	{
+		SoGinIndexInfo *info = lfirst(lc);
+		char	   *failure;
+		BlockNumber after = 0;
+		ListCell   *lc2;
+
+		if (!info->rebuild_due)
+			continue;
+		if (waited)
+		{
+			appendStringInfo(&res->msg, "; %s is due for a rebuild (%.0f%% of its entries empty), left to the next run nobody waits for",
+							 info->index_name, info->empty_fraction * 100);
+			continue;
+		}
+		CHECK_FOR_INTERRUPTS();
+		failure = so_try_toplevel(psprintf("REINDEX INDEX CONCURRENTLY %s.%s",
+										   schema, quote_identifier(info->index_name)), cxt);
+		if (failure)
+		{
+			appendStringInfo(&res->msg, "; rebuilding %s (%.0f%% of its entries empty) failed: %s",
+							 info->index_name, info->empty_fraction * 100, failure);
+			res->failed = true;
+			continue;
+		}
+
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		foreach(lc2, so_gin_indexes(so_extension_schema(), cxt))
+		{
+			SoGinIndexInfo *now = lfirst(lc2);
+
+			if (strcmp(now->index_name, info->index_name) == 0)
+				after = now->blocks;
+		}
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(cxt);
+
+		appendStringInfo(&res->msg, "; rebuilt %s (%.0f%% of its entries empty): %.1f MB -> %.1f MB",
+						 info->index_name, info->empty_fraction * 100,
+						 (double) info->blocks * BLCKSZ / (1024 * 1024),
+						 (double) after * BLCKSZ / (1024 * 1024));
+	}
+}
+
+/*
+ * The vacuum job: VACUUM (ANALYZE) each table in turn, then the GIN
+ * indexes' upkeep.  A table that fails (lock timeout, cancel) is reported
+ * and the others still run.
+ */
+static void
+so_job_vacuum(SoWorkerSlot *slot, SoRunResult *res)
 {
 	char	   *schema;
 	StringInfoData done;
@@ -379,34 +526,23 @@ so_job_vacuum(SoRunResult *res)
 	initStringInfo(&errors);
 	for (i = 0; i < SO_NUM_TABLES; i++)
 	{
-		char	   *sql = psprintf("VACUUM (ANALYZE) %s.%s", schema,
-								   quote_identifier(so_table_names[i]));
+		char	   *failure;
 
 		CHECK_FOR_INTERRUPTS();
-		PG_TRY();
+		failure = so_try_toplevel(psprintf("VACUUM (ANALYZE) %s.%s", schema,
+										   quote_identifier(so_table_names[i])), cxt);
+		if (failure == NULL)
 		{
-			so_exec_toplevel(sql);
 			appendStringInfo(&done, "%s%s", done.len > 0 ? ", " : "",
 							 so_table_names[i]);
 			res->rows++;
 		}
-		PG_CATCH();
+		else
 		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			EmitErrorReport();
-			edata = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			debug_query_string = NULL;
-			MemoryContextSwitchTo(cxt);
-
 			appendStringInfo(&errors, "%s%s: %s", errors.len > 0 ? "; " : "",
-							 so_table_names[i], edata->message);
+							 so_table_names[i], failure);
 			res->failed = true;
 		}
-		PG_END_TRY();
 	}
 
 	if (!res->failed)
@@ -416,6 +552,8 @@ so_job_vacuum(SoRunResult *res)
 		appendStringInfo(&res->msg, "VACUUM ANALYZE failed for %d of %d tables: %s%s%s",
 						 SO_NUM_TABLES - (int) res->rows, SO_NUM_TABLES, errors.data,
 						 done.len > 0 ? "; completed for: " : "", done.data);
+
+	so_job_gin(slot, schema, res);
 }
 
 /*
@@ -491,6 +629,8 @@ so_publish(SoWorkerSlot *slot, SoJob job, bool running, int64 run_id,
 	if (running)
 	{
 		js->requested = false;
+		js->waited = js->wait_next;
+		js->wait_next = false;
 		js->runs_started++;
 		slot->state = SO_SLOT_BUSY;
 	}
@@ -548,7 +688,7 @@ so_job_run(SoWorkerSlot *slot, SoJob job, SoTrigger trigger)
 	PG_TRY();
 	{
 		if (job == SO_JOB_VACUUM)
-			so_job_vacuum(res);
+			so_job_vacuum(slot, res);
 		else
 			so_job_cleanup(run_id, res);
 	}

@@ -68,12 +68,16 @@ typedef enum SoExitAction
 /*
  * Per-job state of one worker.  A backend that wants a run sets "requested"
  * and waits on the condition variable until runs_started (then
- * runs_finished) passes the value it expects.
+ * runs_finished) passes the value it expects.  "waited" tells the worker
+ * that a backend sits in a transaction until the run ends: its snapshot
+ * would hold up REINDEX INDEX CONCURRENTLY, so the run leaves that out.
  */
 typedef struct SoJobState
 {
 	bool		requested;		/* a manual run is wanted */
 	bool		running;		/* a run is in progress */
+	bool		wait_next;		/* a backend waits for the requested run */
+	bool		waited;			/* a backend waits for the current run */
 	uint64		runs_started;	/* runs started by this worker */
 	uint64		runs_finished;	/* runs finished by this worker */
 	int64		run_id;			/* job_runs.run_id of the current/last run */

@@ -85,6 +85,27 @@ AS 'MODULE_PATHNAME', 'snapshot_ops_worker_status';
 COMMENT ON FUNCTION snapshot_ops.worker_status()
 	IS 'whether the library is preloaded and this database''s worker runs, its pid and state, and why not when it does not';
 
+/*
+ * The GIN indexes' entry trees: how many keys they hold and how many of
+ * those belong to no row any more (GIN never removes such keys; the vacuum
+ * job rebuilds an index past snapshot_ops.gin_rebuild_threshold).  Reads
+ * every page of the GIN indexes.
+ */
+CREATE FUNCTION snapshot_ops.gin_index_bloat(
+	OUT table_name text,
+	OUT index_name text,
+	OUT index_bytes bigint,
+	OUT entries bigint,
+	OUT empty_entries bigint,
+	OUT empty_fraction double precision,
+	OUT rebuild_due boolean)
+RETURNS SETOF record
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'snapshot_ops_gin_index_bloat';
+
+COMMENT ON FUNCTION snapshot_ops.gin_index_bloat()
+	IS 'keys in each GIN index of the snapshot tables, and how many of them no longer belong to any row; rebuild_due when the vacuum job would rebuild the index';
+
 CREATE FUNCTION snapshot_ops.job_schedules(
 	OUT job text,
 	OUT schedule text,

@@ -39,6 +39,7 @@ INSERT INTO snapshot_ops.access_level_functions (level, function_name, schema_ki
 	('admin', 'run_cleanup', 'admin'),
 	('admin', 'run_job', 'admin'),
 	('admin', 'worker_status', 'admin'),
+	('admin', 'gin_index_bloat', 'admin'),
 	('admin', 'schedule_with_pg_cron', 'admin'),
 	('admin', 'unschedule_pg_cron', 'admin'),
 	('admin', 'job_schedules', 'admin');

@@ -26,7 +26,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(171);
+SELECT plan(174);
 
 -- tables: SELECT for every level, INSERT from writer, DELETE for admin only
 SELECT table_privs_are('trading', t, 'pgtap_so_reader', ARRAY['SELECT'],
@@ -89,6 +89,7 @@ INSERT INTO expected_exec VALUES
 	('snapshot_ops', 'run_cleanup', '{interval,integer}', '{admin}'),
 	('snapshot_ops', 'run_job', '{text,boolean}', '{admin}'),
 	('snapshot_ops', 'worker_status', '{}', '{admin}'),
+	('snapshot_ops', 'gin_index_bloat', '{}', '{admin}'),
 	('snapshot_ops', 'job_schedules', '{}', '{admin}'),
 	('snapshot_ops', 'schedule_with_pg_cron', '{text,text}', '{admin}'),
 	('snapshot_ops', 'unschedule_pg_cron', '{}', '{admin}'),
