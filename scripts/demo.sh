@@ -146,6 +146,9 @@ SELECT relname, last_vacuum IS NOT NULL AS vacuumed, last_analyze IS NOT NULL AS
   FROM pg_stat_user_tables WHERE relname LIKE '%snapshots' ORDER BY 1;
 SELECT job, trigger, status, rows_affected, message FROM snapshot_ops.job_runs ORDER BY run_id;
 SELECT * FROM snapshot_ops.jobs;
+\echo the GIN indexes: keys that no longer belong to any row (the vacuum job rebuilds an index past snapshot_ops.gin_rebuild_threshold)
+SELECT index_name, index_bytes, entries, empty_entries, round(empty_fraction::numeric, 3) AS empty_fraction, rebuild_due
+  FROM snapshot_ops.gin_index_bloat();
 
 \echo == table statistics
 SELECT * FROM get_snapshot_table_stats();

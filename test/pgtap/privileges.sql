@@ -26,7 +26,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(174);
+SELECT plan(175);
 
 -- tables: SELECT for every level, INSERT from writer, DELETE for admin only
 SELECT table_privs_are('trading', t, 'pgtap_so_reader', ARRAY['SELECT'],
@@ -172,7 +172,8 @@ SELECT throws_ok(format('SET %s = %L', g, v), '42501', NULL, 'admin may not SET 
 			   ('snapshot_ops.enable_scheduler', 'off'),
 			   ('snapshot_ops.timezone', 'UTC'),
 			   ('snapshot_ops.job_history_retention', '1 second'),
-			   ('snapshot_ops.vacuum_lock_timeout', '0')) s(g, v);
+			   ('snapshot_ops.vacuum_lock_timeout', '0'),
+			   ('snapshot_ops.gin_rebuild_threshold', '0')) s(g, v);
 SELECT throws_ok($$ALTER ROLE CURRENT_USER SET snapshot_ops.retention_period = '1 second'$$, '42501', NULL,
 				 'admin may not set the retention period for itself');
 SELECT lives_ok($$SET snapshot_ops.vacuum_wait_timeout = '5s'$$,

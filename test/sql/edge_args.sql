@@ -194,6 +194,10 @@ SELECT pg_temp.m($$SELECT save_snapshot(jsonb_build_object('session', jsonb_buil
 SELECT pg_temp.m($$SELECT save_snapshot(jsonb_build_object('session', jsonb_build_object('session_id', 'ea_3'), 'metrics', jsonb_build_object('per_symbol_pnl', jsonb_build_object(repeat('p', 100000), 'x'))))$$);
 SELECT pg_temp.m($$SELECT * FROM cleanup_old_snapshots('30 days', ARRAY[repeat('c', 100000)], true)$$);
 SELECT pg_temp.m($$SELECT * FROM snapshot_ops.cron_next_runs(repeat('1 ', 50000), now(), 1)$$);
+-- the GIN rebuild threshold is a share: 0 (off) to 1
+SELECT pg_temp.m($$SET snapshot_ops.gin_rebuild_threshold = 1.5$$);
+SELECT pg_temp.m($$SET snapshot_ops.gin_rebuild_threshold = -0.1$$);
+SELECT pg_temp.m($$SET snapshot_ops.gin_rebuild_threshold = 'half'$$);
 -- and none of them wrote anything
 SELECT count(*) AS snapshots FROM session_snapshots;
 

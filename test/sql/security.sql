@@ -186,6 +186,7 @@ INSERT INTO ops (op, stmt) VALUES
 	-- the admin API
 	('cron_next_runs', $$SELECT count(*) FROM snapshot_ops.cron_next_runs('0 2 * * *', now(), 3)$$),
 	('worker_status', 'SELECT count(*) FROM snapshot_ops.worker_status()'),
+	('gin_index_bloat', 'SELECT count(*) FROM snapshot_ops.gin_index_bloat()'),
 	('run_job', $$SELECT snapshot_ops.run_job('vacuum', false)$$),
 	('vacuum_snapshot_tables', 'SELECT vacuum_snapshot_tables()'),
 	('job_schedules', 'SELECT count(*) FROM snapshot_ops.job_schedules()'),
@@ -205,6 +206,7 @@ INSERT INTO ops (op, stmt) VALUES
 	('SET timezone', $$SET snapshot_ops.timezone = 'UTC'$$),
 	('SET job_history_retention', $$SET snapshot_ops.job_history_retention = '1 second'$$),
 	('SET vacuum_lock_timeout', 'SET snapshot_ops.vacuum_lock_timeout = 0'),
+	('SET gin_rebuild_threshold', 'SET snapshot_ops.gin_rebuild_threshold = 0'),
 	('SET vacuum_wait_timeout', $$SET snapshot_ops.vacuum_wait_timeout = '5s'$$),
 	('SET databases', $$SET snapshot_ops.databases = 'postgres'$$),
 	('SET unknown snapshot_ops.x', $$SET snapshot_ops.no_such_setting = 'x'$$),
