@@ -93,7 +93,7 @@ EOSQL
 	soak_sample "$SOAK_SECS"
 
 	psqlx bench_soak -c "SELECT * FROM snapshot_ops.worker_status()" >"$OUT/data/soak_worker_status_end.txt" 2>&1
-	psqlx bench_soak -c "SELECT job, status, count(*) AS runs, sum(rows_affected) AS rows, round(max(extract(epoch FROM finished_at - started_at)) * 1000) AS longest_ms FROM snapshot_ops.job_runs GROUP BY 1, 2 ORDER BY 1, 2" \
+	psqlx bench_soak -c "SELECT job, status, count(*) AS runs, sum(rows_affected) AS rows, round(max(extract(epoch FROM finished_at - started_at)) * 1000) AS longest_ms, count(*) FILTER (WHERE message LIKE '%; rebuilt %') AS gin_rebuilds FROM snapshot_ops.job_runs GROUP BY 1, 2 ORDER BY 1, 2" \
 		>"$OUT/data/soak_job_runs.txt" 2>&1
 	record soak bench_soak - - cleanup_runs "$(q bench_soak "SELECT count(*) FROM snapshot_ops.job_runs WHERE job = 'cleanup' AND status = 'succeeded'" 2>/dev/null || echo NaN)"
 	record soak bench_soak - - vacuum_runs "$(q bench_soak "SELECT count(*) FROM snapshot_ops.job_runs WHERE job = 'vacuum' AND status = 'succeeded'" 2>/dev/null || echo NaN)"
