@@ -2,7 +2,7 @@
 #
 # run.sh: the snapshot_ops benchmark, one command.
 #
-#   bench/run.sh                 the full run (about 2 hours on 2 cores)
+#   bench/run.sh                 the full run (66 minutes on 2 cores, 2026-11-27)
 #   bench/run.sh --smoke         a ~20-second run of every phase, tiny sizes
 #
 # Starts its own throwaway cluster (data directory and unix socket under
@@ -182,7 +182,22 @@ record info doc_bytes - - value "$(state_document | sed 's/:sid/1/g; s/:loop/42/
 record info command - - value "bench/run.sh${ARGS:+ $ARGS}"
 record info commit - - value "$(git -C "$BENCH" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo unknown)"
 record info extension_version - - value "$(q postgres "SELECT default_version FROM pg_available_extensions WHERE name = 'snapshot_ops'")"
-record info deviations - - value "${ARGS:-none}"
+# the options that change what is measured, where they differ from the
+# defaults (--port, --out and --keep do not)
+DEVIATIONS=
+deviate() { [ "$2" = "$3" ] || DEVIATIONS="${DEVIATIONS:+$DEVIATIONS }$1 $2"; }
+deviate --scales "$SCALES" 10k,100k,1M
+deviate --clients "$CLIENTS_OPT" 1,4,8
+deviate --duration "$DURATION" 20s
+deviate --rounds "$ROUNDS" 2
+deviate --probe-duration "$PROBE_DURATION" 5s
+deviate --soak-minutes "$SOAK_MINUTES" 10
+deviate --soak-rate "$SOAK_RATE" 50
+deviate --retention-snapshots "$RET_SNAPSHOTS" 100k
+deviate --mem-saves "$MEM_SAVES" 10000
+deviate --phases "$PHASES" scale,memory,retention,soak
+[ "$SMOKE" = 1 ] && DEVIATIONS="--smoke"
+record info deviations - - value "${DEVIATIONS:-none}"
 record info loadavg_start - - value "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 [ "$SMOKE" = 1 ] || disk_flush_cost
