@@ -64,6 +64,9 @@ is( $node->safe_psql('app', q{
 $node->safe_psql('app', q{
 	INSERT INTO session_snapshots (session_id, status, created_at)
 	SELECT 's' || g, 'crashed', now() - interval '90 days' FROM generate_series(1, 20000) g;
+	-- and 100 recent ones that no cleanup may touch
+	INSERT INTO session_snapshots (session_id, status, created_at)
+	SELECT 'recent' || g, 'crashed', now() FROM generate_series(1, 100) g;
 	INSERT INTO position_snapshots (snapshot_id, position_key)
 	SELECT snapshot_id, k FROM session_snapshots, (VALUES ('BTC'), ('ETH')) v(k);
 	INSERT INTO metrics_snapshots (snapshot_id) SELECT snapshot_id FROM session_snapshots;
@@ -87,9 +90,16 @@ $node->start;
 ok( $node->poll_query_until('app', qq{
 		SELECT status = 'interrupted' FROM snapshot_ops.job_runs WHERE run_id = $run}),
 	'the run cut short by the crash is marked interrupted');
-my $left = $node->safe_psql('app', q{SELECT count(*) FROM session_snapshots});
+my $left = $node->safe_psql('app', q{
+	SELECT count(*) FROM session_snapshots WHERE created_at < now() - interval '30 days'});
 cmp_ok($left, '<', 20000, 'batches committed before the crash stay deleted');
 cmp_ok($left, '>', 0, 'the run did not finish');
+# each batch records its progress in its own transaction: what the run says
+# it deleted is exactly what is gone
+is($node->safe_psql('app', qq{SELECT rows_affected FROM snapshot_ops.job_runs WHERE run_id = $run}),
+	20000 - $left, 'exactly the snapshots of the committed batches are gone, no more, no fewer');
+is($node->safe_psql('app', q{SELECT count(*) FROM session_snapshots WHERE session_id LIKE 'recent%'}),
+	'100', 'the recent snapshots survived the crash');
 is( $node->safe_psql('app', q{
 		SELECT (SELECT count(*) FROM position_snapshots p
 				 WHERE NOT EXISTS (SELECT 1 FROM session_snapshots s WHERE s.snapshot_id = p.snapshot_id))
@@ -116,8 +126,10 @@ $run = $node->safe_psql('app', q{SELECT snapshot_ops.run_job('cleanup', true)});
 is( $node->safe_psql('app', qq{
 		SELECT status, rows_affected = $left FROM snapshot_ops.job_runs WHERE run_id = $run}),
 	'succeeded|t', 'the next run deletes the rest');
-is($node->safe_psql('app', q{SELECT count(*) FROM session_snapshots}), '0',
+is($node->safe_psql('app', q{SELECT count(*) FROM session_snapshots WHERE created_at < now() - interval '30 days'}), '0',
 	'nothing expired is left');
+is($node->safe_psql('app', q{SELECT count(*) FROM session_snapshots WHERE session_id LIKE 'recent%'}), '100',
+	'the recent snapshots are all there');
 
 $node->stop;
 done_testing();
