@@ -35,6 +35,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -102,6 +103,13 @@ so_save_state(Oid nspid, Jsonb *state, const char *snapshot_type)
 	SPIPlanPtr	plan;
 	bool		isnull;
 	int64		snapshot_id;
+
+	/*
+	 * A read-only transaction (a hot standby, default_transaction_read_only)
+	 * would refuse the INSERTs with a message about "SELECT", the command of
+	 * the save statement; name the function instead.
+	 */
+	PreventCommandIfReadOnly("save_snapshot()");
 
 	/* Check everything first: nothing is written for a bad document. */
 	so_doc_to_save_args(state, snapshot_type, &args);

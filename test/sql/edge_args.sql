@@ -198,6 +198,10 @@ SELECT pg_temp.m($$SELECT * FROM snapshot_ops.cron_next_runs(repeat('1 ', 50000)
 SELECT pg_temp.m($$SET snapshot_ops.gin_rebuild_threshold = 1.5$$);
 SELECT pg_temp.m($$SET snapshot_ops.gin_rebuild_threshold = -0.1$$);
 SELECT pg_temp.m($$SET snapshot_ops.gin_rebuild_threshold = 'half'$$);
+-- a read-only transaction (as on a hot standby) refuses a save by name
+BEGIN READ ONLY;
+SELECT save_snapshot('{"session": {"session_id": "read_only"}}');
+ROLLBACK;
 -- and none of them wrote anything
 SELECT count(*) AS snapshots FROM session_snapshots;
 
