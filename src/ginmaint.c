@@ -34,12 +34,9 @@
 
 #include "access/gin_private.h"
 #include "access/genam.h"
-#include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am_d.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_index.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -47,7 +44,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
 
 #include "ginmaint.h"
 #include "guc.h"
@@ -104,113 +100,87 @@ so_gin_count(Relation index, SoGinIndexInfo *info)
 	FreeAccessStrategy(strategy);
 }
 
-/*
- * The GIN indexes of the four tables in schema nspid, with their entry
- * counts: the list and everything in it allocated in cxt, so that it
- * outlives the transaction.  Needs a transaction.
- */
-List *
-so_gin_indexes(Oid nspid, MemoryContext cxt)
+/* The entry counts of a valid GIN index of table_name, allocated here. */
+static SoGinIndexInfo *
+so_gin_info(const char *table_name, Relation index)
 {
-	List	   *result = NIL;
+	SoGinIndexInfo *info = palloc0(sizeof(SoGinIndexInfo));
+
+	info->table_name = table_name;
+	info->index_name = pstrdup(RelationGetRelationName(index));
+	so_gin_count(index, info);
+	info->empty_fraction = info->entries > 0 ?
+		(double) info->empty_entries / info->entries : 0.0;
+	info->rebuild_due = so_gin_rebuild_threshold > 0 &&
+		info->blocks >= SO_GIN_REBUILD_MIN_BLOCKS &&
+		info->empty_fraction >= so_gin_rebuild_threshold;
+	return info;
+}
+
+/*
+ * Whether an invalid index is named as REINDEX INDEX CONCURRENTLY names the
+ * copies it builds: <name>_ccnew or <name>_ccold, optionally numbered.
+ */
+static bool
+so_is_reindex_leftover(const char *name)
+{
+	const char *suffix = strstr(name, "_ccnew");
+
+	if (suffix == NULL)
+		suffix = strstr(name, "_ccold");
+	return suffix != NULL &&
+		strspn(suffix + 6, "0123456789") == strlen(suffix + 6);
+}
+
+void
+so_gin_scan(Oid nspid, bool leftovers, MemoryContext cxt, SoGinScan *scan)
+{
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 
+	memset(scan, 0, sizeof(*scan));
 	for (int t = 0; t < SO_NUM_TABLES; t++)
 	{
 		Oid			relid = get_relname_relid(so_table_names[t], nspid);
 		Relation	rel;
-		List	   *indexes;
 		ListCell   *lc;
 
 		if (!OidIsValid(relid))
 			continue;
 		rel = table_open(relid, AccessShareLock);
-		indexes = RelationGetIndexList(rel);
-		foreach(lc, indexes)
+		foreach(lc, RelationGetIndexList(rel))
 		{
-			Oid			indexoid = lfirst_oid(lc);
-			Relation	index = index_open(indexoid, AccessShareLock);
+			Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
 
-			if (index->rd_rel->relam == GIN_AM_OID && index->rd_index->indisvalid)
+			if (index->rd_rel->relam == GIN_AM_OID)
 			{
-				SoGinIndexInfo *info = palloc0(sizeof(SoGinIndexInfo));
+				const char *name = RelationGetRelationName(index);
 
-				info->table_name = so_table_names[t];
-				info->index_name = pstrdup(RelationGetRelationName(index));
-				so_gin_count(index, info);
-				info->empty_fraction = info->entries > 0 ?
-					(double) info->empty_entries / info->entries : 0.0;
-				info->rebuild_due = so_gin_rebuild_threshold > 0 &&
-					info->blocks >= SO_GIN_REBUILD_MIN_BLOCKS &&
-					info->empty_fraction >= so_gin_rebuild_threshold;
-				result = lappend(result, info);
+				if (index->rd_index->indisvalid)
+					scan->indexes = lappend(scan->indexes,
+											so_gin_info(so_table_names[t], index));
+				else if (leftovers && so_is_reindex_leftover(name))
+					scan->leftovers = lappend(scan->leftovers, pstrdup(name));
 			}
 			index_close(index, AccessShareLock);
 		}
 		table_close(rel, AccessShareLock);
 	}
 	MemoryContextSwitchTo(oldcxt);
-	return result;
 }
 
-/*
- * Invalid indexes left on the four tables by a REINDEX INDEX CONCURRENTLY
- * of one of their GIN indexes that did not finish: names ending in _ccnew
- * or _ccold (with an optional number), allocated in cxt.  Needs a
- * transaction.
- */
-List *
-so_gin_leftovers(Oid nspid, MemoryContext cxt)
+BlockNumber
+so_index_blocks(Oid nspid, const char *index_name)
 {
-	List	   *result = NIL;
-	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	Oid			indexoid = get_relname_relid(index_name, nspid);
+	Relation	index;
+	BlockNumber blocks;
 
-	for (int t = 0; t < SO_NUM_TABLES; t++)
-	{
-		Oid			relid = get_relname_relid(so_table_names[t], nspid);
-		Relation	rel;
-		List	   *indexes;
-		ListCell   *lc;
-
-		if (!OidIsValid(relid))
-			continue;
-		rel = table_open(relid, AccessShareLock);
-		indexes = RelationGetIndexList(rel);
-		foreach(lc, indexes)
-		{
-			Oid			indexoid = lfirst_oid(lc);
-			HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
-			bool		valid;
-			Oid			relam = InvalidOid;
-			char	   *name = NULL;
-			const char *suffix;
-
-			if (!HeapTupleIsValid(tup))
-				continue;
-			valid = ((Form_pg_index) GETSTRUCT(tup))->indisvalid;
-			ReleaseSysCache(tup);
-			if (valid)
-				continue;
-			tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
-			if (HeapTupleIsValid(tup))
-			{
-				relam = ((Form_pg_class) GETSTRUCT(tup))->relam;
-				name = pstrdup(NameStr(((Form_pg_class) GETSTRUCT(tup))->relname));
-				ReleaseSysCache(tup);
-			}
-			if (relam != GIN_AM_OID || name == NULL)
-				continue;
-			suffix = strstr(name, "_ccnew");
-			if (suffix == NULL)
-				suffix = strstr(name, "_ccold");
-			if (suffix == NULL || strspn(suffix + 6, "0123456789") != strlen(suffix + 6))
-				continue;
-			result = lappend(result, name);
-		}
-		table_close(rel, AccessShareLock);
-	}
-	MemoryContextSwitchTo(oldcxt);
-	return result;
+	if (!OidIsValid(indexoid))
+		return InvalidBlockNumber;
+	index = index_open(indexoid, AccessShareLock);
+	blocks = RelationGetNumberOfBlocks(index);
+	index_close(index, AccessShareLock);
+	return blocks;
 }
 
 /*
@@ -225,12 +195,12 @@ Datum
 snapshot_ops_gin_index_bloat(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	List	   *indexes;
+	SoGinScan	scan;
 	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	indexes = so_gin_indexes(so_extension_schema(), CurrentMemoryContext);
-	foreach(lc, indexes)
+	so_gin_scan(so_extension_schema(), false, CurrentMemoryContext, &scan);
+	foreach(lc, scan.indexes)
 	{
 		SoGinIndexInfo *info = lfirst(lc);
 		Datum		values[7];

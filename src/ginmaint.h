@@ -15,6 +15,7 @@
 
 #include "nodes/pg_list.h"
 #include "storage/block.h"
+#include "utils/palloc.h"
 
 typedef struct SoGinIndexInfo
 {
@@ -27,17 +28,22 @@ typedef struct SoGinIndexInfo
 	bool		rebuild_due;	/* past snapshot_ops.gin_rebuild_threshold */
 } SoGinIndexInfo;
 
-/*
- * The valid GIN indexes of the four tables in schema nspid with their
- * entry counts (a List of SoGinIndexInfo), allocated in cxt.  Reads every
- * page of each; needs a transaction.
- */
-extern List *so_gin_indexes(Oid nspid, MemoryContext cxt);
+typedef struct SoGinScan
+{
+	List	   *indexes;		/* valid GIN indexes, as SoGinIndexInfo */
+	List	   *leftovers;		/* names of invalid <name>_ccnew/_ccold ones */
+} SoGinScan;
 
 /*
- * Names of invalid GIN indexes on the four tables left by an unfinished
- * REINDEX INDEX CONCURRENTLY (<name>_ccnew, <name>_ccold), allocated in cxt.
+ * The GIN indexes of the four tables in schema nspid: the valid ones with
+ * their entry counts (reading every page of each) and, with leftovers,
+ * the invalid copies an unfinished REINDEX INDEX CONCURRENTLY left.  All
+ * allocated in cxt, so that it outlives the transaction the scan needs.
  */
-extern List *so_gin_leftovers(Oid nspid, MemoryContext cxt);
+extern void so_gin_scan(Oid nspid, bool leftovers, MemoryContext cxt,
+						SoGinScan *scan);
+
+/* Size of an index of schema nspid; InvalidBlockNumber if there is none. */
+extern BlockNumber so_index_blocks(Oid nspid, const char *index_name);
 
 #endif							/* SNAPSHOT_OPS_GINMAINT_H */

@@ -399,8 +399,7 @@ static void
 so_job_gin(SoWorkerSlot *slot, const char *schema, SoRunResult *res)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	List	   *leftovers;
-	List	   *indexes;
+	SoGinScan	scan;
 	ListCell   *lc;
 	bool		waited;
 
@@ -418,14 +417,15 @@ so_job_gin(SoWorkerSlot *slot, const char *schema, SoRunResult *res)
 	waited = slot->jobs[SO_JOB_VACUUM].waited;
 	LWLockRelease(so_shared->lock);
 
+	/* one pass: the leftovers are invalid, so not among the indexes */
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	leftovers = so_gin_leftovers(so_extension_schema(), cxt);
+	so_gin_scan(so_extension_schema(), true, cxt, &scan);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(cxt);
 
-	foreach(lc, leftovers)
+	foreach(lc, scan.leftovers)
 	{
 		char	   *name = lfirst(lc);
 		char	   *failure;
@@ -450,19 +450,11 @@ so_job_gin(SoWorkerSlot *slot, const char *schema, SoRunResult *res)
 							 name);
 	}
 
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	indexes = so_gin_indexes(so_extension_schema(), cxt);
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(cxt);
-
-	foreach(lc, indexes)
+	foreach(lc, scan.indexes)
 	{
 		SoGinIndexInfo *info = lfirst(lc);
 		char	   *failure;
-		BlockNumber after = 0;
-		ListCell   *lc2;
+		BlockNumber after;
 
 		if (!info->rebuild_due)
 			continue;
@@ -484,15 +476,7 @@ so_job_gin(SoWorkerSlot *slot, const char *schema, SoRunResult *res)
 		}
 
 		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		foreach(lc2, so_gin_indexes(so_extension_schema(), cxt))
-		{
-			SoGinIndexInfo *now = lfirst(lc2);
-
-			if (strcmp(now->index_name, info->index_name) == 0)
-				after = now->blocks;
-		}
-		PopActiveSnapshot();
+		after = so_index_blocks(so_extension_schema(), info->index_name);
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(cxt);
 
