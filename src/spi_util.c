@@ -124,6 +124,12 @@ so_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
  * "...".  A message that echoed a 100 kB argument would flood the log and
  * the client.
  */
+int
+so_clip_len(const char *s, int len)
+{
+	return len <= SO_MSG_CLIP_BYTES ? len : pg_mbcliplen(s, len, SO_MSG_CLIP_BYTES);
+}
+
 char *
 so_clip(const char *s, int len)
 {
@@ -131,8 +137,6 @@ so_clip(const char *s, int len)
 
 	if (len < 0)
 		len = strlen(s);
-	if (len <= SO_MSG_CLIP_BYTES)
-		return pnstrdup(s, len);
-	keep = pg_mbcliplen(s, len, SO_MSG_CLIP_BYTES);
-	return psprintf("%.*s...", keep, s);
+	keep = so_clip_len(s, len);
+	return psprintf("%.*s%s", keep, s, keep < len ? "..." : "");
 }

@@ -54,4 +54,7 @@ extern void so_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 #define SO_MSG_CLIP_BYTES 64
 extern char *so_clip(const char *s, int len);
 
+/* How many of the len bytes of s so_clip() keeps. */
+extern int	so_clip_len(const char *s, int len);
+
 #endif							/* SNAPSHOT_OPS_SPI_UTIL_H */

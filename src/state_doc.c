@@ -217,17 +217,19 @@ so_json_type(const JsonbValue *v)
 }
 
 /*
- * "parent.key", or "key" at the top level; a long key is clipped (so_clip),
- * as the path only ever appears in messages.
+ * "parent.key", or "key" at the top level; a long key is clipped as
+ * so_clip() does, since the path only ever appears in messages.  Built for
+ * every key of every saved document: one allocation.
  */
 static char *
 so_path(const char *parent, const char *key, int keylen)
 {
-	char	   *k = so_clip(key, keylen);
+	int			keep = so_clip_len(key, keylen);
+	const char *more = keep < keylen ? "..." : "";
 
 	if (parent[0] == '\0')
-		return k;
-	return psprintf("%s.%s", parent, k);
+		return psprintf("%.*s%s", keep, key, more);
+	return psprintf("%s.%.*s%s", parent, keep, key, more);
 }
 
 /*
