@@ -33,6 +33,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "cron.h"
 #include "guc.h"
 #include "launcher.h"
@@ -341,7 +342,7 @@ snapshot_ops_worker_status(PG_FUNCTION_ARGS)
 	pid_t		launcher_pid = 0;
 	TimestampTz started_at = 0;
 
-	InitMaterializedSRF(fcinfo, 0);
+	so_init_materialized_srf(fcinfo, 0);
 	memset(nulls, 0, sizeof(nulls));
 
 	if (so_shared != NULL)
@@ -422,7 +423,7 @@ snapshot_ops_job_schedules(PG_FUNCTION_ARGS)
 	pg_tz	   *tz = so_schedule_timezone();
 	int			j;
 
-	InitMaterializedSRF(fcinfo, 0);
+	so_init_materialized_srf(fcinfo, 0);
 
 	for (j = 0; j < SO_NUM_JOBS; j++)
 	{

@@ -21,6 +21,7 @@
 
 #include <ctype.h>
 
+#include "compat.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -426,7 +427,7 @@ snapshot_ops_cron_next_runs(PG_FUNCTION_ARGS)
 				 errdetail("%s", errbuf),
 				 errhint("A schedule is five fields, minute hour day-of-month month day-of-week, for example \"0 2 * * *\".")));
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
+	so_init_materialized_srf(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
 
 	for (int i = 0; i < count; i++)
 	{

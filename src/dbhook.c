@@ -38,6 +38,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 
+#include "compat.h"
 #include "dbhook.h"
 #include "shmem.h"
 
@@ -45,17 +46,10 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 static void so_stop_worker_of(const char *dbname);
 static const char *so_option_value(List *options, const char *name);
-#if PG_VERSION_NUM >= 140000
 static void so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							  bool readOnlyTree, ProcessUtilityContext context,
 							  ParamListInfo params, QueryEnvironment *queryEnv,
 							  DestReceiver *dest, QueryCompletion *qc);
-#else
-static void so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-							  ProcessUtilityContext context,
-							  ParamListInfo params, QueryEnvironment *queryEnv,
-							  DestReceiver *dest, QueryCompletion *qc);
-#endif
 
 void
 so_dbhook_init(void)
@@ -82,13 +76,8 @@ so_stop_worker_of(const char *dbname)
 	 * Only for somebody who may run the command: anybody else would just
 	 * make the worker restart.
 	 */
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(DatabaseRelationId, dboid, GetUserId()))
+	if (!so_database_ownercheck(dboid, GetUserId()))
 		return;
-#else
-	if (!pg_database_ownercheck(dboid, GetUserId()))
-		return;
-#endif
 
 	LWLockAcquire(so_shared->lock, LW_SHARED);
 	slot = so_find_slot(dboid);
@@ -118,19 +107,11 @@ so_option_value(List *options, const char *name)
 	return NULL;
 }
 
-#if PG_VERSION_NUM >= 140000
 static void
 so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				  bool readOnlyTree, ProcessUtilityContext context,
 				  ParamListInfo params, QueryEnvironment *queryEnv,
 				  DestReceiver *dest, QueryCompletion *qc)
-#else
-static void
-so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-				  ProcessUtilityContext context,
-				  ParamListInfo params, QueryEnvironment *queryEnv,
-				  DestReceiver *dest, QueryCompletion *qc)
-#endif
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	const char *created = NULL;
@@ -161,21 +142,12 @@ so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		}
 	}
 
-#if PG_VERSION_NUM >= 140000
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							params, queryEnv, dest, qc);
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
-#else
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, context,
-							params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, context,
-								params, queryEnv, dest, qc);
-#endif
 
 	/* a copy of a database that has the extension needs a worker too */
 	if (created != NULL)

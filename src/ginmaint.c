@@ -45,6 +45,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "compat.h"
 #include "ginmaint.h"
 #include "guc.h"
 #include "jobs.h"
@@ -198,7 +199,7 @@ snapshot_ops_gin_index_bloat(PG_FUNCTION_ARGS)
 	SoGinScan	scan;
 	ListCell   *lc;
 
-	InitMaterializedSRF(fcinfo, 0);
+	so_init_materialized_srf(fcinfo, 0);
 	so_gin_scan(so_extension_schema(), false, CurrentMemoryContext, &scan);
 	foreach(lc, scan.indexes)
 	{

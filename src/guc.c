@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "compat.h"
 #include "cron.h"
 #include "guc.h"
 
@@ -70,19 +71,13 @@ so_parse_interval(const char *str, Interval *result)
 	int			nf;
 	int			dtype;
 	int			dterr;
-#if PG_VERSION_NUM >= 150000
 	struct pg_itm_in itm_in;
-#else
-	struct pg_tm tm;
-	fsec_t		fsec;
-#endif
 
 	if (str == NULL || strlen(str) >= sizeof(workbuf))
 		return false;
 
 	dterr = ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
 						  MAXDATEFIELDS, &nf);
-#if PG_VERSION_NUM >= 150000
 	if (dterr == 0)
 		dterr = DecodeInterval(field, ftype, nf, INTERVAL_FULL_RANGE,
 							   &dtype, &itm_in);
@@ -91,16 +86,6 @@ so_parse_interval(const char *str, Interval *result)
 	if (dterr != 0 || dtype != DTK_DELTA)
 		return false;
 	return itmin2interval(&itm_in, result) == 0;
-#else
-	if (dterr == 0)
-		dterr = DecodeInterval(field, ftype, nf, INTERVAL_FULL_RANGE,
-							   &dtype, &tm, &fsec);
-	if (dterr == DTERR_BAD_FORMAT)
-		dterr = DecodeISO8601Interval(unconstify(char *, str), &dtype, &tm, &fsec);
-	if (dterr != 0 || dtype != DTK_DELTA)
-		return false;
-	return tm2interval(&tm, fsec, result) == 0;
-#endif
 }
 
 /*
@@ -375,5 +360,5 @@ so_guc_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	MarkGUCPrefixReserved("snapshot_ops");
+	so_mark_guc_prefix_reserved("snapshot_ops");
 }

@@ -49,6 +49,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "ginmaint.h"
 #include "guc.h"
 #include "jobs.h"
@@ -336,11 +337,7 @@ so_exec_toplevel(const char *sql)
 	if (list_length(parsetrees) != 1)
 		elog(ERROR, "expected one statement in \"%s\"", sql);
 	raw = linitial_node(RawStmt, parsetrees);
-#if PG_VERSION_NUM >= 150000
-	querytrees = pg_analyze_and_rewrite_fixedparams(raw, sql, NULL, 0, NULL);
-#else
-	querytrees = pg_analyze_and_rewrite(raw, sql, NULL, 0, NULL);
-#endif
+	querytrees = so_analyze_and_rewrite(raw, sql);
 	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
 
 	portal = CreatePortal("snapshot_ops", true, true);

@@ -180,6 +180,7 @@ so_launcher_main(Datum main_arg)
 			slot->state = SO_SLOT_FREE;
 	}
 	LWLockRelease(so_shared->lock);
+	so_publish_server_timezone();
 	before_shmem_exit(so_launcher_detach, (Datum) 0);
 
 	ereport(LOG,
@@ -195,6 +196,7 @@ so_launcher_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			so_publish_server_timezone();
 			if (strcmp(so_databases_seen, so_databases ? so_databases : "") != 0)
 			{
 				pfree(so_databases_seen);

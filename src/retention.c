@@ -43,6 +43,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "compat.h"
 #include "guc.h"
 #include "retention.h"
 #include "spi_util.h"
@@ -324,7 +325,7 @@ snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	InitMaterializedSRF(fcinfo, 0);
+	so_init_materialized_srf(fcinfo, 0);
 	month.day = 30;
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid),
 					 so_cutoff(&month), SO_ST_STOPPED | SO_ST_CRASHED, 0,
@@ -373,7 +374,7 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 
 	cutoff = so_cutoff(PG_GETARG_INTERVAL_P(0));
 	mask = so_parse_statuses(PG_GETARG_ARRAYTYPE_P(1));
-	InitMaterializedSRF(fcinfo, 0);
+	so_init_materialized_srf(fcinfo, 0);
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid), cutoff, mask,
 					 0, PG_GETARG_BOOL(2), &counts, NULL);
 
@@ -447,9 +448,6 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 		deleted = so_cleanup_batch_resume(cutoff, include_running, batch_size,
 										  &counts, &resume);
 		SPI_commit();
-#if PG_VERSION_NUM < 150000
-		SPI_start_transaction();
-#endif
 		TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 		ms = (int64) secs * 1000 + usecs / 1000;
 		longest_ms = Max(longest_ms, ms);

@@ -26,6 +26,7 @@
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "guc.h"
 #include "shmem.h"
 
@@ -37,9 +38,7 @@ const char *const so_run_status_names[] = {
 	"none", "running", "succeeded", "failed", "interrupted"
 };
 
-#if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* Databases to announce to the launcher when this transaction commits. */
@@ -59,16 +58,13 @@ so_shmem_size(void)
 }
 
 /*
- * Reserve the shared memory and the lock (shmem_request_hook from PG 15,
- * directly from _PG_init before).
+ * Reserve the shared memory and the lock (shmem_request_hook).
  */
 static void
 so_shmem_request(void)
 {
-#if PG_VERSION_NUM >= 150000
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-#endif
 	RequestAddinShmemSpace(so_shmem_size());
 	RequestNamedLWLockTranche("snapshot_ops", 1);
 }
@@ -92,8 +88,36 @@ so_shmem_startup(void)
 		so_shared->lock = &(GetNamedLWLockTranche("snapshot_ops"))->lock;
 		ConditionVariableInit(&so_shared->cv);
 		so_shared->nslots = so_max_workers;
+		/* the postmaster has read postgresql.conf and no other setting */
+		strlcpy(so_shared->server_timezone,
+				pg_get_timezone_name(session_timezone),
+				sizeof(so_shared->server_timezone));
 	}
 	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * Publish this process's TimeZone as the server's: called by the launcher,
+ * which connects to no database, so no database or role setting applies.
+ */
+void
+so_publish_server_timezone(void)
+{
+	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
+	strlcpy(so_shared->server_timezone, pg_get_timezone_name(session_timezone),
+			sizeof(so_shared->server_timezone));
+	LWLockRelease(so_shared->lock);
+}
+
+bool
+so_server_timezone(char *buf, size_t len)
+{
+	if (so_shared == NULL)
+		return false;
+	LWLockAcquire(so_shared->lock, LW_SHARED);
+	strlcpy(buf, so_shared->server_timezone, len);
+	LWLockRelease(so_shared->lock);
+	return buf[0] != '\0';
 }
 
 /*
@@ -103,12 +127,8 @@ so_shmem_startup(void)
 void
 so_shmem_init(void)
 {
-#if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = so_shmem_request;
-#else
-	so_shmem_request();
-#endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = so_shmem_startup;
 }

@@ -14,6 +14,7 @@
 #define SNAPSHOT_OPS_SHMEM_H
 
 #include "datatype/timestamp.h"
+#include "pgtime.h"
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -105,6 +106,7 @@ typedef struct SoShared
 	ConditionVariable cv;		/* broadcast when a run starts or ends */
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch;
+	char		server_timezone[TZ_STRLEN_MAX + 1];	/* TimeZone of postgresql.conf */
 	bool		rescan;			/* pending[] overflowed: look at every database */
 	int			npending;		/* databases that asked for a worker */
 	Oid			pending[SO_MAX_PENDING];
@@ -129,6 +131,15 @@ extern void so_request_worker(Oid dboid);
 
 /* The same, when the current transaction commits. */
 extern void so_request_worker_at_commit(Oid dboid);
+
+/*
+ * The server's TimeZone (as postgresql.conf sets it, without any database
+ * or role setting), which schedules use when snapshot_ops.timezone is
+ * empty.  Published at start-up and on every configuration reload; false
+ * when the library is not preloaded.
+ */
+extern bool so_server_timezone(char *buf, size_t len);
+extern void so_publish_server_timezone(void);
 
 /* Parse a job name; -1 when unknown. */
 extern int	so_job_from_name(const char *name);

@@ -19,54 +19,32 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/indexing.h"
-#include "catalog/pg_extension.h"
 #include "commands/dbcommands.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 
 #include "spi_util.h"
+#include "version.h"
 
 /*
- * OID of the schema the extension lives in.  PostgreSQL 15 does not export
- * get_extension_schema(), so read pg_extension by name.
+ * OID of the schema the extension lives in (so_extension_lookup(), as
+ * PostgreSQL 15 does not export get_extension_schema()).
  */
 Oid
 so_extension_schema(void)
 {
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			result = InvalidOid;
+	SoExtension ext;
 
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key,
-				Anum_pg_extension_extname,
-				BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("snapshot_ops"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true,
-							  NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		result = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-
-	if (!OidIsValid(result))
+	so_extension_lookup(&ext);
+	if (!OidIsValid(ext.oid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"snapshot_ops\" is not installed in database \"%s\"",
 						get_database_name(MyDatabaseId)),
 				 errhint("Run CREATE EXTENSION snapshot_ops first.")));
-	return result;
+	return ext.nspid;
 }
 
 char *

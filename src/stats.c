@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "compat.h"
 #include "guc.h"
 #include "spi_util.h"
 #include "state_store.h"
@@ -174,7 +175,7 @@ snapshot_ops_get_snapshot_table_stats(PG_FUNCTION_ARGS)
 	Datum		cutoff;
 	SPIPlanPtr	plan;
 
-	InitMaterializedSRF(fcinfo, 0);
+	so_init_materialized_srf(fcinfo, 0);
 	so_get_retention_period(&period);
 	cutoff = DirectFunctionCall2(timestamptz_mi_interval,
 								 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
@@ -298,7 +299,7 @@ snapshot_ops_test_query_performance(PG_FUNCTION_ARGS)
 				 errmsg("iterations must be between 1 and 10000")));
 	session_id = PG_GETARG_TEXT_PP(0);
 	iterations = PG_GETARG_INT32(1);
-	InitMaterializedSRF(fcinfo, 0);
+	so_init_materialized_srf(fcinfo, 0);
 	times = palloc(sizeof(double) * iterations);
 	iter_cxt = AllocSetContextCreate(CurrentMemoryContext,
 									 "snapshot_ops probe iteration",
@@ -456,7 +457,7 @@ snapshot_ops_snapshot_storage_projection(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s must be zero or more", argnames[i])));
-	InitMaterializedSRF(fcinfo, 0);
+	so_init_materialized_srf(fcinfo, 0);
 
 	per_day[0] = per_day[2] = per_day[3] = PG_GETARG_INT32(0);
 	per_day[1] = (int64) PG_GETARG_INT32(0) * PG_GETARG_INT32(1);

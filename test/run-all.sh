@@ -35,9 +35,12 @@ PGTAP_PORT=${PGTAP_PORT:-57433}
 
 passed=0
 failed=0
+skipped=0
 failures=()
 
 pass() { passed=$((passed + $1)); }
+skip() { skipped=$((skipped + $1)); }
+summary() { echo "$passed passed, $failed failed, $skipped skipped"; }
 fail() { failed=$((failed + $1)); failures+=("$2"); }
 say() { printf '\n=== %s\n' "$*"; }
 
@@ -48,10 +51,7 @@ fi
 
 # --- packages -------------------------------------------------------------
 "$SRC/scripts/install-deps.sh" ||
-	{ echo "installing the packages failed"; echo "0 passed, 1 failed"; exit 1; }
-
-PGBIN=$(pg_config --bindir)
-PGXS_PERL=$(dirname "$(pg_config --pgxs)")/../../src/test/perl
+	{ echo "installing the packages failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 # --- a copy of the tree the postgres user can read and write ---------------
 WORK=$(mktemp -d /tmp/snapshot_ops-test.XXXXXX)
@@ -59,8 +59,23 @@ chmod 755 "$WORK"
 mkdir "$WORK/src"
 tar -C "$SRC" --exclude=./.git --exclude=./demo --exclude='./tmp_check*' \
 	--exclude=./test/results_dir -cf - . | tar -C "$WORK/src" -xf -
-chown -R postgres:postgres "$WORK"
 T="$WORK/src"
+
+# --- the PostgreSQL installation the tests use ------------------------------
+PGC=$(command -v pg_config)
+if [ "${PRIVATE_PG:-0}" = 1 ]; then
+	PGVER=$("$PGC" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+	P="$WORK/pg"
+	mkdir -p "$P/usr/lib/postgresql" "$P/usr/share/postgresql" "$P/usr/include/postgresql"
+	cp -a "/usr/lib/postgresql/$PGVER" "$P/usr/lib/postgresql/"
+	cp -a "/usr/share/postgresql/$PGVER" "$P/usr/share/postgresql/"
+	for f in /usr/include/postgresql/*; do ln -s "$f" "$P/usr/include/postgresql/"; done
+	PGC="$P/usr/lib/postgresql/$PGVER/bin/pg_config"
+	echo "private PostgreSQL installation: $("$PGC" --bindir)"
+fi
+PGBIN=$("$PGC" --bindir)
+PGXS_PERL=$(dirname "$("$PGC" --pgxs)")/../../src/test/perl
+chown -R postgres:postgres "$WORK"
 
 cleanup() {
 	# stop every server started under the work directory, whatever happened
@@ -80,7 +95,7 @@ as_pg() { su postgres -s /bin/bash -c "$*"; }
 
 # --- build ----------------------------------------------------------------
 say "build"
-if (cd "$T" && make clean >/dev/null 2>&1; make 2>&1) >"$WORK/build.log"; then
+if (cd "$T" && make clean PG_CONFIG="$PGC" >/dev/null 2>&1; make PG_CONFIG="$PGC" 2>&1) >"$WORK/build.log"; then
 	nwarn=$(grep -c 'warning:' "$WORK/build.log")
 	if [ "$nwarn" -eq 0 ]; then
 		echo "build: ok, 0 warnings"
@@ -92,13 +107,13 @@ if (cd "$T" && make clean >/dev/null 2>&1; make 2>&1) >"$WORK/build.log"; then
 else
 	cat "$WORK/build.log"
 	fail 1 "build failed"
-	echo "$passed passed, $failed failed"
+	summary
 	exit 1
 fi
-if ! (cd "$T" && make install) >"$WORK/install.log" 2>&1; then
+if ! (cd "$T" && make install PG_CONFIG="$PGC") >"$WORK/install.log" 2>&1; then
 	cat "$WORK/install.log"
 	fail 1 "make install failed"
-	echo "$passed passed, $failed failed"
+	summary
 	exit 1
 fi
 chown -R postgres:postgres "$WORK"
@@ -106,7 +121,7 @@ chown -R postgres:postgres "$WORK"
 # --- pg_regress -------------------------------------------------------------
 case " $SUITES " in *" regress "*)
 	say "pg_regress (test/sql)"
-	as_pg "cd '$T' && timeout 1200 make installcheck TAP_TESTS= REGRESS_PORT=$REGRESS_PORT" >"$WORK/regress.log" 2>&1
+	as_pg "cd '$T' && PATH='$PGBIN':\$PATH timeout 1200 make installcheck PG_CONFIG='$PGC' TAP_TESTS= REGRESS_PORT=$REGRESS_PORT" >"$WORK/regress.log" 2>&1
 	grep -E '^(not ok|ok|test) ' "$WORK/regress.log" | grep -E '\.\.\.|^(not )?ok' | sed 's/^/  /'
 	np=$(grep -cE '^test .*\.\.\. +ok' "$WORK/regress.log")
 	nf=$(grep -cE '^test .*\.\.\. +FAILED|^test .*\.\.\. +failed' "$WORK/regress.log")
@@ -142,7 +157,7 @@ EOF
 			db="pgtap_$n"
 			as_pg "$PGBIN/createdb -h '$D/sock' -p $PGTAP_PORT $db && $PGBIN/psql -X -q -h '$D/sock' -p $PGTAP_PORT -d $db -c 'CREATE EXTENSION pgtap'" >/dev/null
 			out="$D/$(basename "$f").tap"
-			as_pg "cd '$T' && timeout 600 pg_prove --verbose -h '$D/sock' -p $PGTAP_PORT -d $db '$f'" >"$out" 2>&1
+			as_pg "cd '$T' && PATH='$PGBIN':\$PATH timeout 600 pg_prove --verbose -h '$D/sock' -p $PGTAP_PORT -d $db '$f'" >"$out" 2>&1
 			rc=$?
 			np=$(grep -cE '^ok [0-9]+' "$out")
 			nf=$(grep -cE '^not ok [0-9]+' "$out")
@@ -169,14 +184,26 @@ case " $SUITES " in *" tap "*)
 	for f in $files; do
 		out="$WORK/$(basename "$f" .pl).tap"
 		as_pg "cd '$T' && rm -rf tmp_check && mkdir -p tmp_check && \
-			TESTDIR='$T' PATH='$PGBIN':\$PATH PGPORT=58432 \
-			PG_REGRESS='$(dirname "$(pg_config --pgxs)")/../../src/test/regress/pg_regress' \
+			TESTDIR='$T' PATH='$PGBIN':\$PATH PGPORT=${TAP_PORT:-58432} PG_CONFIG='$PGC' \
+			PG_REGRESS='$(dirname "$("$PGC" --pgxs)")/../../src/test/regress/pg_regress' \
 			timeout 1500 prove -v -I '$PGXS_PERL' '$f'" >"$out" 2>&1
 		rc=$?
-		np=$(grep -cE '^ *ok [0-9]+' "$out")
+		# "ok N # skip ..." is a skipped test; "1..0 # SKIP ..." a skipped file
+		ns=$(grep -ciE '^ *ok [0-9]+ *(- *)?[^#]*# *skip' "$out")
+		np=$(( $(grep -cE '^ *ok [0-9]+' "$out") - ns ))
 		nf=$(grep -cE '^ *not ok [0-9]+' "$out")
-		echo "  $f: $np ok, $nf not ok"
+		if grep -qiE '^ *1\.\.0 *# *skip' "$out"; then
+			ns=$((ns + 1))
+			echo "  $f: skipped: $(grep -iE '^ *1\.\.0 *# *skip' "$out" | head -1 | sed -E 's/^ *1\.\.0 *# *[Ss][Kk][Ii][Pp] *//')"
+		else
+			if [ "$ns" -gt 0 ]; then
+				echo "  $f: $np ok, $nf not ok, $ns skipped"
+			else
+				echo "  $f: $np ok, $nf not ok"
+			fi
+		fi
 		pass "$np"
+		skip "$ns"
 		[ "$nf" -gt 0 ] && fail "$nf" "tap $f"
 		if [ $rc -ne 0 ] && [ "$nf" -eq 0 ]; then
 			fail 1 "tap $f exited with status $rc"
@@ -193,5 +220,5 @@ esac
 
 say "summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
+summary
 [ "$failed" -eq 0 ]

@@ -26,7 +26,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(175);
+SELECT plan(181);
 
 -- tables: SELECT for every level, INSERT from writer, DELETE for admin only
 SELECT table_privs_are('trading', t, 'pgtap_so_reader', ARRAY['SELECT'],
@@ -96,6 +96,8 @@ INSERT INTO expected_exec VALUES
 	('snapshot_ops', 'grant_access', '{regrole,text}', '{}'),
 	('snapshot_ops', 'revoke_access', '{regrole,text}', '{}'),
 	('snapshot_ops', 'access_statements', '{regrole,text,boolean}', '{}'),
+	('snapshot_ops', 'reapply_access', '{}', '{}'),
+	('snapshot_ops', 'after_update', '{}', '{}'),
 	('snapshot_ops', 'start_worker', '{}', '{}');
 
 SELECT is((SELECT count(*)::int FROM pg_proc p
