@@ -19,8 +19,9 @@ COMMENT ON FUNCTION snapshot_ops.reapply_access()
 /*
  * after_update(): the end of every update script.
  *
- *   1. No routine of the extension is executable by PUBLIC (recorded as
- *      the routines' initial privileges, as in the install script).
+ *   1. No routine the update created is executable by PUBLIC (recorded
+ *      as the routines' initial privileges, as in the install script;
+ *      routines whose privileges are already set are left alone).
  *   2. Roles holding an access level get the objects the update added to
  *      it (reapply_access(), as ordinary grants that pg_dump keeps).
  *   3. Invariants, or the update fails: every table of the extension is
@@ -60,6 +61,11 @@ BEGIN
 		  FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
 		 WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
 		   AND d.refobjid = ext_oid AND d.deptype = 'e'
+		   -- only routines whose privileges were never set: those the update
+		   -- created.  Any GRANT or REVOKE here records the object's whole
+		   -- ACL, grants to roles included, as its initial privileges,
+		   -- which pg_dump then leaves out of every dump.
+		   AND p.proacl IS NULL
 	LOOP
 		EXECUTE format('REVOKE ALL ON %s %s FROM PUBLIC',
 					   CASE r.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,

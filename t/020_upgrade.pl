@@ -1,0 +1,307 @@
+# Copyright (c) 2026, snapshot_ops developers
+#
+# t/020_upgrade.pl: the upgrade path from 1.0.
+#
+# Database "upgraded" is created at version 1.0, holds data and the grants
+# of grant_access(), and is updated with ALTER EXTENSION snapshot_ops
+# UPDATE; database "fresh" gets the default version and the same grants.
+# Everything the extension owns must then be identical in both, compared
+# with catalog queries (pg_dump does not print extension members).  Also:
+# the released 1.0 script is unchanged, the library serves a 1.0 database
+# (saves, loads, the worker's jobs) until it is updated, data saved under
+# 1.0 loads under 1.1, and a dump of a 1.0 database restores into a server
+# whose default is 1.1 with every row.
+use strict;
+use warnings;
+
+use Digest::SHA;
+use File::Basename qw(dirname);
+use File::Spec;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $root = File::Spec->rel2abs(dirname(__FILE__) . '/..');
+
+# --- the released 1.0 script is frozen -----------------------------------
+my $sharedir = `pg_config --sharedir`;
+chomp $sharedir;
+my %released;
+open(my $sums, '<', "$root/sql/released.sha256") or die "sql/released.sha256: $!";
+while (<$sums>)
+{
+	$released{$2} = $1 if /^([0-9a-f]{64})\s+\*?(\S+)$/;
+}
+close $sums;
+ok(exists $released{'snapshot_ops--1.0.sql'}, 'sql/released.sha256 records the 1.0 install script');
+foreach my $script (sort keys %released)
+{
+	my $file = "$sharedir/extension/$script";
+	ok(-f $file, "$script is installed");
+	is(Digest::SHA->new(256)->addfile($file)->hexdigest, $released{$script},
+		"installed $script is byte for byte the released one");
+}
+
+my $node = PostgreSQL::Test::Cluster->new('upgrade');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'snapshot_ops'
+snapshot_ops.vacuum_lock_timeout = '2s'
+});
+$node->start;
+
+is($node->safe_psql('postgres',
+		q{SELECT default_version FROM pg_available_extensions WHERE name = 'snapshot_ops'}),
+	'1.1', 'the default version is 1.1');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(version, ',' ORDER BY version)
+	  FROM pg_available_extension_versions WHERE name = 'snapshot_ops'}),
+	'1.0,1.1', 'versions 1.0 and 1.1 can be installed');
+
+$node->safe_psql('postgres', q{
+	CREATE ROLE so_reader; CREATE ROLE so_writer; CREATE ROLE so_admin;
+	CREATE DATABASE upgraded; CREATE DATABASE fresh; CREATE DATABASE restored;
+});
+
+my $doc = q{'{"session": {"session_id": "s1", "start_time": 1764000000.5, "mode": "paper",
+	"paper_campaign_id": "c1", "config": {"a": [1, 2, {"b": null}]}, "loop_count": 42, "status": "running"},
+	"positions": {"active_orders": {"BTC-USD": {"trade": {"symbol": "BTC", "qty": 0.5},
+		"order_a": {"id": "a1"}, "order_b": null, "position_open_time": 1764000100}}},
+	"metrics": {"total_trades_opened": 3, "total_pnl_usd": 12.75, "per_symbol_pnl": {"BTC": 12.75}},
+	"risk_guard": {"daily_loss_usd": 1.5, "per_symbol_trades_rejected": {"ETH": 2}}}'};
+
+# --- version 1.0 under the new library ---------------------------------------
+$node->safe_psql('upgraded', q{
+	CREATE SCHEMA trading;
+	CREATE EXTENSION snapshot_ops VERSION '1.0' SCHEMA trading;
+	SELECT count(*) FROM snapshot_ops.grant_access('so_reader', 'reader');
+	SELECT count(*) FROM snapshot_ops.grant_access('so_writer', 'writer');
+	SELECT count(*) FROM snapshot_ops.grant_access('so_admin', 'admin');
+	-- expired snapshots for the cleanup before and after the update
+	INSERT INTO trading.session_snapshots (session_id, status, created_at)
+	SELECT 'old' || g, 'stopped', now() - interval '40 days' FROM generate_series(1, 20) g;
+	INSERT INTO trading.metrics_snapshots (snapshot_id) SELECT snapshot_id FROM trading.session_snapshots;
+	INSERT INTO trading.risk_guard_snapshots (snapshot_id) SELECT snapshot_id FROM trading.session_snapshots;
+});
+is($node->safe_psql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'snapshot_ops'}),
+	'1.0', 'database "upgraded" runs version 1.0');
+my $id10 = $node->safe_psql('upgraded', "SELECT trading.save_snapshot($doc, 'initial')");
+like($id10, qr/^\d+$/, 'the new library saves into a 1.0 database');
+my $loaded10 = $node->safe_psql('upgraded',
+	"SELECT trading.load_snapshot('s1') - 'created_at' - 'snapshot_id'");
+like($loaded10, qr/"loop_count": 42/, 'and loads from it');
+
+ok($node->poll_query_until('upgraded', q{SELECT running FROM snapshot_ops.worker_status()}),
+	'the worker runs in the 1.0 database');
+like($node->safe_psql('upgraded', q{SELECT trading.vacuum_snapshot_tables()}),
+	qr/^VACUUM ANALYZE completed for 4 tables/, 'the worker vacuums the 1.0 database');
+my $run = $node->safe_psql('upgraded', q{SELECT snapshot_ops.run_job('cleanup', true)});
+is($node->safe_psql('upgraded', qq{SELECT status, rows_affected FROM snapshot_ops.job_runs WHERE run_id = $run}),
+	'succeeded|20', 'the worker cleans up the 1.0 database');
+
+# a dump of the 1.0 database, for the restore into the 1.1 default below
+$node->safe_psql('upgraded', q{
+	INSERT INTO trading.session_snapshots (session_id, status)
+	SELECT 'keep' || g, 'running' FROM generate_series(1, 30) g;
+	INSERT INTO trading.position_snapshots (snapshot_id, position_key, trade_data)
+	SELECT snapshot_id, 'K' || k, jsonb_build_object('symbol', 'K' || k)
+	  FROM trading.session_snapshots, generate_series(1, 3) k WHERE session_id LIKE 'keep%';
+	INSERT INTO trading.metrics_snapshots (snapshot_id)
+	SELECT snapshot_id FROM trading.session_snapshots WHERE session_id LIKE 'keep%';
+	INSERT INTO trading.risk_guard_snapshots (snapshot_id)
+	SELECT snapshot_id FROM trading.session_snapshots WHERE session_id LIKE 'keep%';
+});
+my $rows_sql = q{
+	SELECT (SELECT count(*) FROM trading.session_snapshots) || ',' ||
+		   (SELECT count(*) FROM trading.position_snapshots) || ',' ||
+		   (SELECT count(*) FROM trading.metrics_snapshots) || ',' ||
+		   (SELECT count(*) FROM trading.risk_guard_snapshots) || ',' ||
+		   (SELECT md5(string_agg(s::text, '|' ORDER BY snapshot_id)) FROM trading.session_snapshots s) || ',' ||
+		   (SELECT md5(string_agg(p::text, '|' ORDER BY snapshot_id, position_key)) FROM trading.position_snapshots p)};
+my $rows10 = $node->safe_psql('upgraded', $rows_sql);
+like($rows10, qr/^31,91,31,31,/, 'the 1.0 database holds the sample rows');
+my $dump = $node->basedir . '/upgraded-1.0.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('upgraded'), '-f', $dump ],
+	'pg_dump of the 1.0 database');
+
+# --- the update ---------------------------------------------------------------
+$node->safe_psql('upgraded', 'ALTER EXTENSION snapshot_ops UPDATE');
+is($node->safe_psql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'snapshot_ops'}),
+	'1.1', 'ALTER EXTENSION snapshot_ops UPDATE moves to 1.1');
+is($node->safe_psql('upgraded', "SELECT trading.load_snapshot_by_id($id10) - 'created_at' - 'snapshot_id'"),
+	$loaded10, 'a snapshot saved under 1.0 loads the same under 1.1');
+
+ok($node->poll_query_until('upgraded', q{SELECT running FROM snapshot_ops.worker_status()}),
+	'the worker runs after the update');
+like($node->safe_psql('upgraded', q{SELECT trading.vacuum_snapshot_tables()}),
+	qr/^VACUUM ANALYZE completed for 4 tables/, 'the worker vacuums after the update');
+$node->safe_psql('upgraded', q{
+	INSERT INTO trading.session_snapshots (session_id, status, created_at)
+	SELECT 'old2_' || g, 'crashed', now() - interval '40 days' FROM generate_series(1, 5) g});
+$run = $node->safe_psql('upgraded', q{SELECT snapshot_ops.run_job('cleanup', true)});
+is($node->safe_psql('upgraded', qq{SELECT status, rows_affected FROM snapshot_ops.job_runs WHERE run_id = $run}),
+	'succeeded|5', 'the worker cleans up after the update');
+
+# --- the same grants on a fresh install of the default version ----------------
+$node->safe_psql('fresh', q{
+	CREATE SCHEMA trading;
+	CREATE EXTENSION snapshot_ops SCHEMA trading;
+	SELECT count(*) FROM snapshot_ops.grant_access('so_reader', 'reader');
+	SELECT count(*) FROM snapshot_ops.grant_access('so_writer', 'writer');
+	SELECT count(*) FROM snapshot_ops.grant_access('so_admin', 'admin');
+});
+
+# Everything the extension owns, one line per fact, with no OIDs that
+# differ between databases (role OIDs are cluster-wide and the same).
+my %catalog = (
+	'extension' => q{
+		SELECT e.extname || ' ' || e.extversion || ' schema ' || n.nspname || ' relocatable '
+			   || e.extrelocatable || ' owner ' || e.extowner::regrole
+		  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+		 WHERE e.extname = 'snapshot_ops'},
+	'members' => q{
+		SELECT pg_describe_object(d.classid, d.objid, d.objsubid)
+		  FROM pg_depend d
+		 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+		   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'snapshot_ops')
+		 ORDER BY 1},
+	'dump registrations' => q{
+		SELECT c::regclass::text || ' ' || coalesce(nullif(f, ''), '(all rows)')
+		  FROM pg_extension e,
+			   unnest(e.extconfig, coalesce(e.extcondition, array_fill(''::text, ARRAY[cardinality(e.extconfig)]))) AS u(c, f)
+		 WHERE e.extname = 'snapshot_ops'
+		 ORDER BY 1},
+	'columns and defaults' => q{
+		SELECT c.oid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+			   || ' notnull=' || a.attnotnull || ' identity=' || a.attidentity::text
+			   || ' generated=' || a.attgenerated::text || ' collation=' || a.attcollation::regcollation
+			   || ' default=' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '-')
+			   || ' comment=' || coalesce(col_description(c.oid, a.attnum), '-')
+		  FROM pg_class c
+		  JOIN pg_namespace n ON n.oid = c.relnamespace
+		  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		  LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
+		 WHERE n.nspname IN ('trading', 'snapshot_ops') AND c.relkind IN ('r', 'v', 'p', 'm')
+		 ORDER BY c.oid::regclass::text, a.attnum},
+	'constraints' => q{
+		SELECT conrelid::regclass || ' ' || conname || ' ' || contype::text || ' '
+			   || coalesce(pg_get_constraintdef(oid), '') || ' deferrable=' || condeferrable
+			   || ' deferred=' || condeferred || ' valid=' || convalidated
+		  FROM pg_constraint
+		 WHERE connamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace)
+		 ORDER BY 1},
+	'indexes' => q{
+		SELECT pg_get_indexdef(i.indexrelid) || ' valid=' || i.indisvalid
+		  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		 WHERE c.relnamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace)
+		 ORDER BY 1},
+	'triggers' => q{
+		SELECT t.tgrelid::regclass || ' '
+			   || CASE WHEN t.tgisinternal THEN 'internal ' || t.tgfoid::regproc || ' type ' || t.tgtype
+					   ELSE pg_get_triggerdef(t.oid) END
+			   || ' enabled=' || t.tgenabled::text
+		  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		 WHERE c.relnamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace)
+		 ORDER BY 1},
+	'relations' => q{
+		SELECT c.oid::regclass || ' kind=' || c.relkind::text || ' owner=' || c.relowner::regrole
+			   || ' options=' || coalesce(array_to_string(c.reloptions, ','), '-')
+			   || ' acl=' || coalesce(c.relacl::text, '-')
+			   || ' rls=' || c.relrowsecurity
+			   || ' comment=' || coalesce(obj_description(c.oid, 'pg_class'), '-')
+		  FROM pg_class c
+		 WHERE c.relnamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace)
+		 ORDER BY 1},
+	'sequences' => q{
+		SELECT s.seqrelid::regclass || ' ' || format_type(s.seqtypid, NULL) || ' start=' || s.seqstart
+			   || ' inc=' || s.seqincrement || ' min=' || s.seqmin || ' max=' || s.seqmax
+			   || ' cache=' || s.seqcache || ' cycle=' || s.seqcycle
+		  FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+		 WHERE c.relnamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace)
+		 ORDER BY 1},
+	'views' => q{
+		SELECT c.oid::regclass || E'\n' || pg_get_viewdef(c.oid)
+		  FROM pg_class c
+		 WHERE c.relkind = 'v'
+		   AND c.relnamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace)
+		 ORDER BY 1},
+	'routines' => q{
+		SELECT pg_get_functiondef(p.oid) || E'\nacl=' || coalesce(p.proacl::text, '-')
+			   || ' comment=' || coalesce(obj_description(p.oid, 'pg_proc'), '-')
+			   || ' owner=' || p.proowner::regrole
+		  FROM pg_proc p
+		 WHERE p.pronamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace)
+		 ORDER BY p.oid::regprocedure::text},
+	'schemas' => q{
+		SELECT n.nspname || ' owner=' || n.nspowner::regrole || ' acl=' || coalesce(n.nspacl::text, '-')
+			   || ' comment=' || coalesce(obj_description(n.oid, 'pg_namespace'), '-')
+		  FROM pg_namespace n WHERE n.nspname IN ('trading', 'snapshot_ops')
+		 ORDER BY 1},
+	'initial privileges' => q{
+		SELECT pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' ' || i.privtype::text
+			   || ' ' || i.initprivs::text
+		  FROM pg_init_privs i
+		  JOIN pg_depend d ON d.classid = i.classoid AND d.objid = i.objoid
+		   AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+		   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'snapshot_ops')
+		 ORDER BY 1},
+	'policies and rules' => q{
+		SELECT 'policy ' || polrelid::regclass || ' ' || polname FROM pg_policy
+		 WHERE polrelid IN (SELECT oid FROM pg_class
+							 WHERE relnamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace))
+		UNION ALL
+		SELECT 'rule ' || ev_class::regclass || ' ' || rulename FROM pg_rewrite
+		 WHERE rulename <> '_RETURN'
+		   AND ev_class IN (SELECT oid FROM pg_class
+							 WHERE relnamespace IN ('trading'::regnamespace, 'snapshot_ops'::regnamespace))
+		 ORDER BY 1},
+	'access levels' => q{
+		SELECT level || ' ' || schema_kind || ' ' || function_name
+		  FROM snapshot_ops.access_level_functions ORDER BY 1},
+);
+
+foreach my $what (sort keys %catalog)
+{
+	my $a = $node->safe_psql('upgraded', $catalog{$what});
+	my $b = $node->safe_psql('fresh', $catalog{$what});
+	ok(length($b) > 0, "fresh install has $what") unless $what eq 'policies and rules';
+	if ($a eq $b)
+	{
+		pass("updated and fresh databases have the same $what");
+	}
+	else
+	{
+		my @a = split /\n/, $a;
+		my @b = split /\n/, $b;
+		my %in_b = map { $_ => 1 } @b;
+		my %in_a = map { $_ => 1 } @a;
+		fail("updated and fresh databases have the same $what");
+		diag("only after the update: $_") foreach grep { !$in_b{$_} } @a;
+		diag("only in a fresh install: $_") foreach grep { !$in_a{$_} } @b;
+	}
+}
+
+# the levels work after the update as after a fresh install
+foreach my $db ('upgraded', 'fresh')
+{
+	is( $node->safe_psql($db, q{
+			SET ROLE so_admin;
+			SELECT (SELECT count(*) FROM snapshot_ops.jobs) || ',' ||
+				   ((SELECT count(*) FROM trading.v_latest_snapshots) >= 0)}),
+		'2,true', "$db: the admin level reads the jobs view and the views");
+	my ($ret, $out, $err) = $node->psql($db, q{SET ROLE so_reader; SELECT trading.save_snapshot('{"session": {"session_id": "x"}}')});
+	like($err, qr/permission denied for function save_snapshot/, "$db: the reader level may not save");
+}
+
+# --- a 1.0 dump restored where the default is 1.1 -------------------------
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dump ],
+	'pg_restore of the 1.0 dump into a new database');
+is($node->safe_psql('restored', q{SELECT extversion FROM pg_extension WHERE extname = 'snapshot_ops'}),
+	'1.1', 'the restored database runs the default version');
+is($node->safe_psql('restored', $rows_sql), $rows10, 'every row of the 1.0 dump is restored');
+my $next = $node->safe_psql('restored', "SELECT trading.save_snapshot($doc)");
+my $max = $node->safe_psql('upgraded', q{SELECT max(snapshot_id) FROM trading.session_snapshots});
+cmp_ok($next, '>', $max, 'keys handed out after the restore follow the restored ones');
+
+$node->stop;
+done_testing();
