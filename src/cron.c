@@ -350,8 +350,7 @@ cron_parse(const char *expr, CronSchedule *schedule, char *errbuf, size_t errlen
 		len--;
 	if (len > CRON_MAX_LENGTH)
 	{
-		snprintf(errbuf, errlen,
-				 "A schedule is at most %d characters long, not counting leading and trailing blanks.",
+		snprintf(errbuf, errlen, "A schedule is at most %d characters long.",
 				 CRON_MAX_LENGTH);
 		return false;
 	}
