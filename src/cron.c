@@ -539,7 +539,6 @@ cron_next_local(const CronSchedule *schedule, int64 from, int64 to,
 
 		if (!cron_day_matches(schedule, mday, j2day((int) (day + UNIX_EPOCH_JDATE))))
 		{
-			next = -1;
 			/* when the day of month must match, go straight to the next one */
 			if (and_days)
 				next = cron_next_bit(schedule->days, mday + 1);
