@@ -30,6 +30,7 @@
 #include "compat.h"
 #include "cron.h"
 #include "guc.h"
+#include "shmem.h"
 
 /* Longest interval accepted by the interval parameters. */
 #define SO_MAX_INTERVAL_YEARS	100
@@ -107,7 +108,8 @@ so_interval_is_positive(const Interval *span)
 }
 
 /*
- * Check hook of the cron schedule parameters.
+ * Check hook of the cron schedule parameters: the expression parses and
+ * names a date that exists (cron_parse() refuses "0 2 30 2 *").
  */
 static bool
 so_check_schedule(char **newval, void **extra, GucSource source)
@@ -127,20 +129,18 @@ so_check_schedule(char **newval, void **extra, GucSource source)
 
 /*
  * Check hook of snapshot_ops.timezone: empty (the server's TimeZone) or a
- * time zone the server knows.
+ * time zone as the TimeZone setting reads it (cron_timezone(): a name, or
+ * a number of hours east of UTC).
  */
 static bool
 so_check_timezone(char **newval, void **extra, GucSource source)
 {
-	pg_tz	   *tz;
-
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
-	tz = pg_tzset(*newval);
-	if (tz == NULL || !pg_tz_acceptable(tz))
+	if (cron_timezone(*newval) == NULL)
 	{
 		GUC_check_errmsg("time zone \"%s\" is not recognized", *newval);
-		GUC_check_errhint("Use a name from pg_timezone_names, such as \"UTC\" or \"Europe/Berlin\", or an empty string for the server's TimeZone.");
+		GUC_check_errhint("Use a name from pg_timezone_names, such as \"UTC\" or \"Europe/Berlin\", a number of hours east of UTC such as \"+03\", or an empty string for the server's TimeZone.");
 		return false;
 	}
 	return true;
@@ -219,18 +219,34 @@ so_get_job_history_retention(Interval *result)
 }
 
 /*
- * The time zone of the schedules: snapshot_ops.timezone, or the server's
- * TimeZone setting when that is empty.
+ * The time zone the worker evaluates the schedules in, and so the one every
+ * next run shown to a user must use: snapshot_ops.timezone when set, else
+ * the server's TimeZone as postgresql.conf sets it (published by the
+ * launcher, so that no database, role or session setting of TimeZone
+ * changes it).  Only when the library is not preloaded (no launcher, no
+ * worker) does the session's TimeZone stand in for the server's.
  */
 pg_tz *
 so_schedule_timezone(void)
 {
+	char		name[TZ_STRLEN_MAX + 1];
 	pg_tz	   *tz;
 
-	if (so_timezone == NULL || so_timezone[0] == '\0')
-		return session_timezone;
-	tz = pg_tzset(so_timezone);
-	return tz ? tz : session_timezone;
+	if (so_timezone != NULL && so_timezone[0] != '\0')
+	{
+		/* the check hook accepted it, so it loads */
+		tz = cron_timezone(so_timezone);
+		if (tz != NULL)
+			return tz;
+	}
+	if (so_server_timezone(name, sizeof(name)))
+	{
+		/* a name PostgreSQL itself produced for its TimeZone, so it loads */
+		tz = pg_tzset(name);
+		if (tz != NULL)
+			return tz;
+	}
+	return session_timezone;
 }
 
 /*

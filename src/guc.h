@@ -48,7 +48,11 @@ extern bool so_interval_is_positive(const Interval *span);
 extern void so_get_retention_period(Interval *result);
 extern void so_get_job_history_retention(Interval *result);
 
-/* The time zone schedules are evaluated in (snapshot_ops.timezone). */
+/*
+ * The time zone the worker evaluates schedules in: snapshot_ops.timezone,
+ * else the server's TimeZone from postgresql.conf (the session's only when
+ * the library is not preloaded).
+ */
 extern pg_tz *so_schedule_timezone(void);
 
 #endif							/* SNAPSHOT_OPS_GUC_H */
