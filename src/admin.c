@@ -5,13 +5,17 @@
  *		start_worker(), run_job(), vacuum_snapshot_tables(),
  *		worker_status() and job_schedules().
  *
- * A backend asks for a run by setting a flag in the worker's shared slot
- * and setting its latch, then sleeps on the shared condition variable
- * until the worker has started the run (the run id is known) and, when
- * asked to wait, finished it.  The outcome is read from shared memory, not
- * from snapshot_ops.job_runs, so that it does not depend on the caller's
- * snapshot.  Without shared_preload_libraries there is no shared state and
- * these functions say so with a hint.
+ * A backend asks for a run through the protocol of shmem.c (post a
+ * request, poll it, withdraw it when it gives up) and sleeps on the shared
+ * condition variable until the worker has started the run (the run id is
+ * known) and, when asked to wait, done its work.  The outcome comes from
+ * shared memory, not from snapshot_ops.job_runs, so that it does not
+ * depend on the caller's snapshot.  Without shared_preload_libraries
+ * there is no shared state and these functions say so with a hint.
+ *
+ * worker_status() and job_schedules() changed their SQL contract in 1.1;
+ * each keeps its 1.0 entry point, which serves the 1.0 shape to a
+ * database not updated yet.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -29,7 +33,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "storage/condition_variable.h"
+#include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -39,29 +43,25 @@
 #include "launcher.h"
 #include "shmem.h"
 #include "spi_util.h"
+#include "version.h"
 
 /* How long a request waits for a worker that is being started. */
 #define SO_START_GRACE_MS	10000
 
-/* Result of a request, copied out of shared memory. */
-typedef struct SoRunOutcome
-{
-	int64		run_id;
-	bool		finished;		/* false: still running when the wait ended */
-	SoRunStatus status;
-	int64		ms;
-	char		message[SO_MESSAGE_LEN];
-} SoRunOutcome;
-
-static const char *so_absence_reason(void);
+static const char *so_absence_reason(const SoWorkerInfo *info);
 static void so_require_worker_support(void);
-static void so_request_run(SoJob job, bool wait, SoRunOutcome *out);
+static bool so_request_run(SoJob job, bool wait, SoOutcome *out);
+static void so_withdraw_on_error(int code, Datum arg);
+static void so_worker_status_rows(FunctionCallInfo fcinfo, int ncols);
+static void so_job_schedule_rows(FunctionCallInfo fcinfo, int ncols);
 
 PG_FUNCTION_INFO_V1(snapshot_ops_start_worker);
 PG_FUNCTION_INFO_V1(snapshot_ops_run_job);
 PG_FUNCTION_INFO_V1(snapshot_ops_vacuum_snapshot_tables);
 PG_FUNCTION_INFO_V1(snapshot_ops_worker_status);
+PG_FUNCTION_INFO_V1(snapshot_ops_worker_status_1_1);
 PG_FUNCTION_INFO_V1(snapshot_ops_job_schedules);
+PG_FUNCTION_INFO_V1(snapshot_ops_job_schedules_1_1);
 
 /*
  * snapshot_ops.start_worker() RETURNS boolean
@@ -73,7 +73,7 @@ PG_FUNCTION_INFO_V1(snapshot_ops_job_schedules);
 Datum
 snapshot_ops_start_worker(PG_FUNCTION_ARGS)
 {
-	if (so_shared == NULL)
+	if (!so_shmem_loaded())
 		PG_RETURN_BOOL(false);
 
 	so_request_worker_at_commit(MyDatabaseId);
@@ -81,47 +81,59 @@ snapshot_ops_start_worker(PG_FUNCTION_ARGS)
 }
 
 /*
- * Why this database has no running worker, as a sentence for errdetail and
- * worker_status().
+ * Why this database's worker does not run (or, with the scheduler off,
+ * runs only on request), as a sentence for errdetail and worker_status();
+ * NULL when it runs normally.
  */
 static const char *
-so_absence_reason(void)
+so_absence_reason(const SoWorkerInfo *info)
 {
 	const char *dbname = get_database_name(MyDatabaseId);
-	SoWorkerSlot *slot;
-	int			used = 0;
-	int			i;
-	const char *reason;
 
-	if (so_shared == NULL)
+	if (!info->loaded)
 		return "snapshot_ops is not in shared_preload_libraries.";
 	if (RecoveryInProgress())
-		return "The server is in recovery; the worker starts after promotion.";
+		return "The server is in recovery (a hot standby): no worker runs until it is promoted.";
 	if (dbname == NULL || !so_database_listed(dbname))
-		return "The database is not listed in snapshot_ops.databases.";
-
-	LWLockAcquire(so_shared->lock, LW_SHARED);
-	slot = so_find_slot(MyDatabaseId);
-	for (i = 0; i < so_shared->nslots; i++)
-		used += (so_shared->slots[i].state != SO_SLOT_FREE);
-	if (so_shared->launcher_pid == 0)
-		reason = "The snapshot_ops launcher is not running; the postmaster starts it again within 10 seconds.";
-	else if (slot != NULL && slot->state == SO_SLOT_STARTING)
-		reason = "The worker is starting.";
-	else if (slot != NULL && slot->state == SO_SLOT_STOPPED)
-		reason = "The worker has exited; the launcher starts it again if the extension still exists.";
-	else if (used >= so_shared->nslots)
-		reason = "All snapshot_ops.max_workers worker slots are used by other databases.";
-	else
-		reason = "No worker is running; a worker that stopped unexpectedly is started again within 10 seconds, and snapshot_ops.start_worker() requests one now.";
-	LWLockRelease(so_shared->lock);
-	return reason;
+		return psprintf("The database is not listed in snapshot_ops.databases (\"%s\").",
+						so_clip(so_databases, -1));
+	if (info->ready)
+		return so_enable_scheduler ? NULL :
+			"The scheduler is off for this database (snapshot_ops.enable_scheduler): jobs run only on request.";
+	if (info->launcher_pid == 0)
+		return psprintf("The snapshot_ops launcher is not running; the postmaster starts it again within %d seconds.",
+						SO_RETRY_SECONDS);
+	if (info->has_slot)
+		return "The worker is starting.";
+	switch (info->db_state)
+	{
+		case SO_DB_NO_BGWORKER:
+			return psprintf("No background worker slot is free: max_worker_processes is %d; the snapshot_ops launcher and %d snapshot_ops workers use %d, other background workers the other %d, and %d databases wait for a worker. Raise max_worker_processes to at least %d (needs a restart); the launcher retries every %d seconds.",
+							max_worker_processes, info->bgw_busy - 1, info->bgw_busy,
+							Max(max_worker_processes - info->bgw_busy, 0),
+							info->bgw_waiting,
+							max_worker_processes + info->bgw_waiting, SO_RETRY_SECONDS);
+		case SO_DB_NO_SLOT:
+			return psprintf("All %d slots of snapshot_ops.max_workers are used by other databases. Raise snapshot_ops.max_workers (needs a restart).",
+							info->nslots);
+		case SO_DB_BACKOFF:
+			return psprintf("The worker failed %d time%s in a row, last at %s: %s. The next attempt is at %s.",
+							info->failures, info->failures == 1 ? "" : "s",
+							timestamptz_to_str(info->last_error_at),
+							info->last_error, timestamptz_to_str(info->retry_at));
+		case SO_DB_UNSUPPORTED:
+			return psprintf("The worker cannot serve this database: %s.", info->last_error);
+		case SO_DB_NO_EXTENSION:
+			return "The worker found no snapshot_ops extension here; snapshot_ops.start_worker() asks the launcher to look again.";
+		default:
+			return "No worker is running; snapshot_ops.start_worker() asks the launcher for one now.";
+	}
 }
 
 static void
 so_require_worker_support(void)
 {
-	if (so_shared == NULL)
+	if (!so_shmem_loaded())
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the snapshot_ops background worker is not running"),
@@ -134,105 +146,99 @@ so_require_worker_support(void)
 				 errhint("Run them on the primary.")));
 }
 
+/* Error cleanup of so_request_run(): nobody waits any more. */
+static void
+so_withdraw_on_error(int code, Datum arg)
+{
+	so_request_withdraw((SoTicket *) DatumGetPointer(arg));
+}
+
 /*
  * Ask this database's worker for a run of job and wait until it has
- * started (wait = false) or finished (wait = true), at most
- * snapshot_ops.vacuum_wait_timeout.  A run of the job already in progress
- * is joined instead of queueing another.
+ * started (wait = false) or its work is done (wait = true), at most
+ * snapshot_ops.vacuum_wait_timeout.  A run of the job in progress is
+ * joined instead of queueing another.  Returns whether that point was
+ * reached (*out tells how far the run got); when the wait ends first, or
+ * the caller is cancelled or fails, the request is withdrawn: a request
+ * nobody wants any more never runs.
  */
-static void
-so_request_run(SoJob job, bool wait, SoRunOutcome *out)
+static bool
+so_request_run(SoJob job, bool wait, SoOutcome *out)
 {
 	TimestampTz start = GetCurrentTimestamp();
 	TimestampTz deadline = TimestampTzPlusMilliseconds(start, so_vacuum_wait_timeout);
 	TimestampTz grace = TimestampTzPlusMilliseconds(start, Min(SO_START_GRACE_MS, so_vacuum_wait_timeout));
-	bool		asked = false;
-	pid_t		asked_pid = 0;
-	uint64		target = 0;
+	SoTicket   *ticket = palloc0(sizeof(SoTicket));
+	bool		posted = false;
+	bool		reached = false;
 
 	so_require_worker_support();
 	memset(out, 0, sizeof(*out));
 
-	ConditionVariablePrepareToSleep(&so_shared->cv);
-	for (;;)
+	PG_ENSURE_ERROR_CLEANUP(so_withdraw_on_error, PointerGetDatum(ticket));
 	{
-		SoWorkerSlot *slot;
-		Latch	   *wake = NULL;
-		bool		done = false;
-		bool		lost = false;
-		TimestampTz now;
-
-		LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
-		slot = so_find_slot(MyDatabaseId);
-		if (slot != NULL && (slot->state == SO_SLOT_IDLE || slot->state == SO_SLOT_BUSY))
+		for (;;)
 		{
-			SoJobState *js = &slot->jobs[job];
+			SoPoll		poll;
+			TimestampTz now;
 
-			if (!asked)
+			CHECK_FOR_INTERRUPTS();
+			if (!posted)
+				posted = so_request_post(MyDatabaseId, job, wait, ticket);
+			now = GetCurrentTimestamp();
+			if (!posted)
 			{
-				if (js->running)
+				if (now >= grace)
 				{
-					target = js->runs_started;
-					if (wait)
-						js->waited = true;
-				}
-				else
-				{
-					js->requested = true;
-					if (wait)
-						js->wait_next = true;
-					target = js->runs_started + 1;
-					wake = slot->latch;
-				}
-				asked = true;
-				asked_pid = slot->pid;
-			}
-			else if (slot->pid != asked_pid)
-				lost = true;
+					SoWorkerInfo info;
 
-			if (!lost && js->runs_started >= target)
-			{
-				out->run_id = js->run_id;
-				if (js->runs_finished >= target)
-				{
-					out->finished = true;
-					out->status = js->last_status;
-					out->ms = js->last_ms;
-					strlcpy(out->message, js->last_message, SO_MESSAGE_LEN);
+					so_worker_info(MyDatabaseId, &info);
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("no snapshot_ops worker is running in database \"%s\"",
+									get_database_name(MyDatabaseId)),
+							 errdetail("%s", so_absence_reason(&info) ? so_absence_reason(&info) : "The worker is starting."),
+							 errhint("Check snapshot_ops.worker_status() and the server log.")));
 				}
-				done = !wait || out->finished;
+				so_request_sleep(100);
+				continue;
 			}
+
+			poll = so_request_poll(ticket, out);
+			if (poll == SO_POLL_LOST && out->run_id == 0 && out->gen == 0)
+			{
+				/*
+				 * The worker exited before it took the request (ALTER
+				 * EXTENSION UPDATE restarts it, for one): ask the next one.
+				 */
+				so_request_withdraw(ticket);
+				posted = false;
+				grace = TimestampTzPlusMilliseconds(now, Min(SO_START_GRACE_MS, so_vacuum_wait_timeout));
+				continue;
+			}
+			if (poll == SO_POLL_LOST)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the snapshot_ops worker exited before the %s job finished",
+								so_job_names[job]),
+						 out->run_id != 0 ?
+						 errdetail("See run " INT64_FORMAT " in snapshot_ops.job_runs.", out->run_id) : 0));
+			if (poll == SO_POLL_DONE || (!wait && poll == SO_POLL_STARTED))
+			{
+				reached = true;
+				break;
+			}
+			if (now >= deadline)
+				break;
+			so_request_sleep(100);
 		}
-		else if (asked)
-			lost = true;
-		LWLockRelease(so_shared->lock);
-
-		if (wake)
-			SetLatch(wake);
-		if (done)
-			break;
-		if (lost)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the snapshot_ops worker exited before the %s job finished",
-							so_job_names[job]),
-					 out->run_id != 0 ?
-					 errdetail("See run " INT64_FORMAT " in snapshot_ops.job_runs.", out->run_id) : 0));
-
-		now = GetCurrentTimestamp();
-		if (!asked && now >= grace)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("no snapshot_ops worker is running in database \"%s\"",
-							get_database_name(MyDatabaseId)),
-					 errdetail("%s", so_absence_reason()),
-					 errhint("Check snapshot_ops.worker_status() and the server log.")));
-		if (now >= deadline)
-			break;
-
-		(void) ConditionVariableTimedSleep(&so_shared->cv, 100, PG_WAIT_EXTENSION);
+		so_request_sleep_done();
 	}
-	ConditionVariableCancelSleep();
+	PG_END_ENSURE_ERROR_CLEANUP(so_withdraw_on_error, PointerGetDatum(ticket));
+
+	/* reached: nothing left to withdraw; else the wait ended first */
+	so_request_withdraw(ticket);
+	return reached;
 }
 
 /*
@@ -240,7 +246,10 @@ so_request_run(SoJob job, bool wait, SoRunOutcome *out)
  *
  * Ask the worker to run a job now; returns the run id (job_runs.run_id).
  * With wait, returns when the run has finished and raises an error if it
- * failed.
+ * failed.  Errors: 22023 for an unknown job or NULL, 55000 when no worker
+ * serves the database or it did not start the run within
+ * snapshot_ops.vacuum_wait_timeout (the request is then withdrawn), 38000
+ * when a waited run failed.
  */
 Datum
 snapshot_ops_run_job(PG_FUNCTION_ARGS)
@@ -248,7 +257,8 @@ snapshot_ops_run_job(PG_FUNCTION_ARGS)
 	char	   *name;
 	int			job;
 	bool		wait;
-	SoRunOutcome out;
+	bool		reached;
+	SoOutcome	out;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -268,24 +278,26 @@ snapshot_ops_run_job(PG_FUNCTION_ARGS)
 				 errmsg("unknown snapshot_ops job \"%s\"", so_clip(name, -1)),
 				 errhint("Valid jobs are \"cleanup\" and \"vacuum\".")));
 
-	so_request_run(job, wait, &out);
+	reached = so_request_run(job, wait, &out);
 
-	if (out.run_id == 0)
+	if (out.gen == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the snapshot_ops worker did not start the %s job within %d ms",
 						name, so_vacuum_wait_timeout),
+				 errdetail("The request was withdrawn; the job does not run for it."),
 				 errhint("The worker may be busy with a long run; see snapshot_ops.worker_status().")));
-	if (wait && !out.finished)
+	if (wait && !reached)
 		ereport(NOTICE,
 				(errmsg("run " INT64_FORMAT " of the %s job is still running after %d ms",
 						out.run_id, name, so_vacuum_wait_timeout)));
-	if (wait && out.finished && out.status != SO_RUN_SUCCEEDED)
+	if (wait && reached && out.status != SO_RUN_SUCCEEDED && out.status != SO_RUN_SKIPPED)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("run " INT64_FORMAT " of the %s job %s",
-						out.run_id, name, so_run_status_names[out.status]),
-				 errdetail("%s", out.message[0] ? out.message : "The worker stopped before the run finished.")));
+						out.run_id, name,
+						out.status == SO_RUN_NONE ? "ended" : so_run_status_names[out.status]),
+				 errdetail("%s", out.message[0] ? out.message : "See snapshot_ops.job_runs.")));
 	PG_RETURN_INT64(out.run_id);
 }
 
@@ -294,30 +306,33 @@ snapshot_ops_run_job(PG_FUNCTION_ARGS)
  *
  * VACUUM cannot run inside a function, so ask the worker to VACUUM
  * ANALYZE the four tables, wait (snapshot_ops.vacuum_wait_timeout) and
- * report what it did.
+ * report what it did.  Errors as run_job().
  */
 Datum
 snapshot_ops_vacuum_snapshot_tables(PG_FUNCTION_ARGS)
 {
-	SoRunOutcome out;
+	SoOutcome	out;
+	bool		reached;
 
-	so_request_run(SO_JOB_VACUUM, true, &out);
+	reached = so_request_run(SO_JOB_VACUUM, true, &out);
 
-	if (out.run_id == 0)
+	if (out.gen == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the snapshot_ops worker did not start VACUUM ANALYZE within %d ms",
 						so_vacuum_wait_timeout),
+				 errdetail("The request was withdrawn; the job does not run for it."),
 				 errhint("The worker may be busy with a long cleanup run; see snapshot_ops.worker_status().")));
-	if (!out.finished)
+	if (!reached)
 		PG_RETURN_TEXT_P(cstring_to_text(psprintf("VACUUM ANALYZE still running after %d ms (run " INT64_FORMAT "); see snapshot_ops.job_runs",
 												  so_vacuum_wait_timeout, out.run_id)));
 	if (out.status != SO_RUN_SUCCEEDED)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("VACUUM ANALYZE of the snapshot tables %s (run " INT64_FORMAT ")",
-						so_run_status_names[out.status], out.run_id),
-				 errdetail("%s", out.message[0] ? out.message : "The worker stopped before the run finished."),
+						out.status == SO_RUN_NONE ? "ended" : so_run_status_names[out.status],
+						out.run_id),
+				 errdetail("%s", out.message[0] ? out.message : "See snapshot_ops.job_runs."),
 				 errhint("The run is retried on the next call or at the next scheduled time.")));
 
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s (run " INT64_FORMAT ", " INT64_FORMAT " ms)",
@@ -325,127 +340,176 @@ snapshot_ops_vacuum_snapshot_tables(PG_FUNCTION_ARGS)
 }
 
 /*
- * snapshot_ops.worker_status() RETURNS TABLE(loaded, running, pid, database,
- * state, reason, started_at, launcher_pid)
- *
- * One row about this database's worker; reason says why it is not running.
+ * The row of worker_status(): the 8 columns of 1.0, then, from 1.1,
+ * sql_version, failures, last_error, last_error_at, next_attempt_at.
+ */
+static void
+so_worker_status_rows(FunctionCallInfo fcinfo, int ncols)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SoWorkerInfo info;
+	Datum		values[13];
+	bool		nulls[13];
+	const char *state = "not running";
+	const char *reason;
+
+	so_init_materialized_srf(fcinfo, 0);
+	memset(nulls, 0, sizeof(nulls));
+	so_worker_info(MyDatabaseId, &info);
+
+	if (info.ready && info.busy)
+	{
+		state = "running";
+		for (int j = 0; j < SO_NUM_JOBS; j++)
+		{
+			if (info.running[j])
+				state = psprintf("running %s (run " INT64_FORMAT ")",
+								 so_job_names[j], info.run_id[j]);
+		}
+	}
+	else if (info.ready)
+		state = "idle";
+	else if (info.has_slot)
+		state = "starting";
+	else if (info.db_state == SO_DB_BACKOFF)
+		state = "waiting to retry";
+	else if (info.db_state == SO_DB_NO_BGWORKER || info.db_state == SO_DB_NO_SLOT)
+		state = "waiting for a slot";
+	reason = so_absence_reason(&info);
+
+	values[0] = BoolGetDatum(info.loaded);
+	values[1] = BoolGetDatum(info.ready);
+	values[2] = Int32GetDatum((int32) info.pid);
+	nulls[2] = (info.pid == 0);
+	values[3] = DirectFunctionCall1(namein,
+									CStringGetDatum(get_database_name(MyDatabaseId)));
+	values[4] = CStringGetTextDatum(state);
+	if (reason != NULL)
+		values[5] = CStringGetTextDatum(reason);
+	else
+		nulls[5] = true;
+	values[6] = TimestampTzGetDatum(info.started_at);
+	nulls[6] = (!info.ready || info.started_at == 0);
+	values[7] = Int32GetDatum((int32) info.launcher_pid);
+	nulls[7] = (info.launcher_pid == 0);
+	if (ncols > 8)
+	{
+		values[8] = info.ready ? CStringGetTextDatum(so_version_name(info.sql_version)) : (Datum) 0;
+		nulls[8] = !info.ready;
+		values[9] = Int32GetDatum(info.failures);
+		values[10] = CStringGetTextDatum(info.last_error);
+		nulls[10] = (info.last_error[0] == '\0');
+		values[11] = TimestampTzGetDatum(info.last_error_at);
+		nulls[11] = (info.last_error_at == 0);
+		values[12] = TimestampTzGetDatum(info.retry_at);
+		nulls[12] = (info.ready || info.retry_at == 0);
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * snapshot_ops.worker_status() of version 1.0: loaded, running, pid,
+ * database, state, reason, started_at, launcher_pid.
  */
 Datum
 snapshot_ops_worker_status(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum		values[8];
-	bool		nulls[8];
-	bool		running = false;
-	char	   *state = "not running";
-	pid_t		pid = 0;
-	pid_t		launcher_pid = 0;
-	TimestampTz started_at = 0;
-
-	so_init_materialized_srf(fcinfo, 0);
-	memset(nulls, 0, sizeof(nulls));
-
-	if (so_shared != NULL)
-	{
-		SoWorkerSlot *slot;
-
-		LWLockAcquire(so_shared->lock, LW_SHARED);
-		launcher_pid = so_shared->launcher_pid;
-		slot = so_find_slot(MyDatabaseId);
-		if (slot != NULL)
-		{
-			pid = slot->pid;
-			started_at = slot->started_at;
-			switch (slot->state)
-			{
-				case SO_SLOT_STARTING:
-					state = "starting";
-					break;
-				case SO_SLOT_IDLE:
-					state = "idle";
-					running = true;
-					break;
-				case SO_SLOT_BUSY:
-					{
-						int			j;
-
-						running = true;
-						state = "running";
-						for (j = 0; j < SO_NUM_JOBS; j++)
-						{
-							if (slot->jobs[j].running)
-								state = psprintf("running %s (run " INT64_FORMAT ")",
-												 so_job_names[j], slot->jobs[j].run_id);
-						}
-					}
-					break;
-				default:
-					state = "stopped";
-					break;
-			}
-		}
-		LWLockRelease(so_shared->lock);
-	}
-
-	values[0] = BoolGetDatum(so_shared != NULL);
-	values[1] = BoolGetDatum(running);
-	values[2] = Int32GetDatum((int32) pid);
-	nulls[2] = (pid == 0);
-	values[3] = CStringGetDatum(get_database_name(MyDatabaseId));
-	values[3] = DirectFunctionCall1(namein, values[3]);
-	values[4] = CStringGetTextDatum(state);
-	if (running)
-		nulls[5] = true;
-	else
-		values[5] = CStringGetTextDatum(so_absence_reason());
-	values[6] = TimestampTzGetDatum(started_at);
-	nulls[6] = (started_at == 0);
-	values[7] = Int32GetDatum((int32) launcher_pid);
-	nulls[7] = (launcher_pid == 0);
-
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	so_worker_status_rows(fcinfo, 8);
 	return (Datum) 0;
 }
 
 /*
- * snapshot_ops.job_schedules() RETURNS TABLE(job, schedule, enabled,
- * next_run)
- *
- * The schedules in effect for this session's settings and their next run
- * time, computed with the worker's cron code (for the snapshot_ops.jobs
- * view).  next_run is NULL when the scheduler is disabled.
+ * snapshot_ops.worker_status() of version 1.1: the columns of 1.0 and
+ * sql_version (the version the worker serves), failures (in a row),
+ * last_error and last_error_at (what ended the last failed worker) and
+ * next_attempt_at (when the launcher tries again).
+ */
+Datum
+snapshot_ops_worker_status_1_1(PG_FUNCTION_ARGS)
+{
+	so_require_version(SO_SQL_1_1, "snapshot_ops.worker_status()");
+	so_worker_status_rows(fcinfo, 13);
+	return (Datum) 0;
+}
+
+/*
+ * The rows of job_schedules(): job, schedule, enabled, next_run (1.0),
+ * then timezone and source (1.1).  When this database's worker runs, what
+ * it uses (source "worker"); otherwise what this session's settings would
+ * give a worker (source "settings").
+ */
+static void
+so_job_schedule_rows(FunctionCallInfo fcinfo, int ncols)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	SoWorkerInfo info;
+	pg_tz	   *tz = so_schedule_timezone();
+
+	so_init_materialized_srf(fcinfo, 0);
+	so_worker_info(MyDatabaseId, &info);
+
+	for (int j = 0; j < SO_NUM_JOBS; j++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(so_job_names[j]);
+		if (info.ready && info.schedules[j].schedule[0] != '\0')
+		{
+			const SoSchedule *sched = &info.schedules[j];
+
+			values[1] = CStringGetTextDatum(sched->schedule);
+			values[2] = BoolGetDatum(sched->enabled);
+			values[3] = TimestampTzGetDatum(sched->next_run);
+			nulls[3] = (sched->next_run == 0);
+			values[4] = CStringGetTextDatum(sched->timezone);
+			values[5] = CStringGetTextDatum("worker");
+		}
+		else
+		{
+			const char *expr = (j == SO_JOB_CLEANUP) ? so_cleanup_schedule : so_vacuum_schedule;
+			CronSchedule cron;
+			char		errbuf[256];
+
+			values[1] = CStringGetTextDatum(expr);
+			values[2] = BoolGetDatum(so_enable_scheduler);
+			if (so_enable_scheduler && cron_parse(expr, &cron, errbuf, sizeof(errbuf)))
+			{
+				TimestampTz next = cron_next_after(&cron, now, tz);
+
+				values[3] = TimestampTzGetDatum(next);
+				nulls[3] = TIMESTAMP_NOT_FINITE(next);
+			}
+			else
+				nulls[3] = true;
+			values[4] = CStringGetTextDatum(pg_get_timezone_name(tz));
+			values[5] = CStringGetTextDatum("settings");
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	(void) ncols;
+}
+
+/*
+ * snapshot_ops.job_schedules() of version 1.0: job, schedule, enabled,
+ * next_run.
  */
 Datum
 snapshot_ops_job_schedules(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TimestampTz now = GetCurrentStatementStartTimestamp();
-	pg_tz	   *tz = so_schedule_timezone();
-	int			j;
+	so_job_schedule_rows(fcinfo, 4);
+	return (Datum) 0;
+}
 
-	so_init_materialized_srf(fcinfo, 0);
-
-	for (j = 0; j < SO_NUM_JOBS; j++)
-	{
-		const char *expr = (j == SO_JOB_CLEANUP) ? so_cleanup_schedule : so_vacuum_schedule;
-		CronSchedule cron;
-		char		errbuf[256];
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-
-		values[0] = CStringGetTextDatum(so_job_names[j]);
-		values[1] = CStringGetTextDatum(expr);
-		values[2] = BoolGetDatum(so_enable_scheduler);
-		if (so_enable_scheduler && cron_parse(expr, &cron, errbuf, sizeof(errbuf)))
-		{
-			TimestampTz next = cron_next_after(&cron, now, tz);
-
-			values[3] = TimestampTzGetDatum(next);
-			nulls[3] = TIMESTAMP_NOT_FINITE(next);
-		}
-		else
-			nulls[3] = true;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+/*
+ * snapshot_ops.job_schedules() of version 1.1: the columns of 1.0 and the
+ * zone the schedule is evaluated in and where the figures come from.
+ */
+Datum
+snapshot_ops_job_schedules_1_1(PG_FUNCTION_ARGS)
+{
+	so_require_version(SO_SQL_1_1, "snapshot_ops.job_schedules()");
+	so_job_schedule_rows(fcinfo, 6);
 	return (Datum) 0;
 }

@@ -63,10 +63,9 @@ static void
 so_stop_worker_of(const char *dbname)
 {
 	Oid			dboid;
-	SoWorkerSlot *slot;
-	pid_t		pid = 0;
+	pid_t		pid;
 
-	if (so_shared == NULL || dbname == NULL)
+	if (!so_shmem_loaded() || dbname == NULL)
 		return;
 	dboid = get_database_oid(dbname, true);
 	if (!OidIsValid(dboid))
@@ -79,12 +78,7 @@ so_stop_worker_of(const char *dbname)
 	if (!so_database_ownercheck(dboid, GetUserId()))
 		return;
 
-	LWLockAcquire(so_shared->lock, LW_SHARED);
-	slot = so_find_slot(dboid);
-	if (slot != NULL)
-		pid = slot->pid;
-	LWLockRelease(so_shared->lock);
-
+	pid = so_worker_pid(dboid);
 	if (pid != 0 && kill(pid, SIGTERM) == 0)
 		ereport(DEBUG1,
 				(errmsg_internal("snapshot_ops: stopped worker %d of database \"%s\"",
@@ -116,7 +110,7 @@ so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	Node	   *parsetree = pstmt->utilityStmt;
 	const char *created = NULL;
 
-	if (so_shared != NULL)
+	if (so_shmem_loaded())
 	{
 		switch (nodeTag(parsetree))
 		{

@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * jobs.h
- *		The jobs a snapshot_ops worker runs (cleanup, vacuum) and their
- *		history in snapshot_ops.job_runs.
+ *		The jobs a snapshot_ops worker runs: cleanup and vacuum.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -20,19 +19,12 @@
 extern const char *const so_table_names[SO_NUM_TABLES];
 
 /*
- * Run a job now, in a background worker, outside any transaction: records
- * the run in job_runs and publishes its progress in *slot.  A failure of
- * the job is recorded, logged and swallowed; only an interrupt (SIGTERM)
- * ends the process.
+ * Run a job now, in a background worker, outside any transaction: the run
+ * is recorded in snapshot_ops.job_runs (jobrec.c) and its progress and
+ * outcome published to the backends that asked for it (shmem.c).  A
+ * failure of the job is recorded, logged and swallowed, leaving no
+ * transaction open; only SIGTERM (FATAL) ends the process.
  */
-extern void so_job_run(SoWorkerSlot *slot, SoJob job, SoTrigger trigger);
-
-/* The following need a transaction, an active snapshot and SPI. */
-
-/* Mark runs left "running" by a previous worker as interrupted. */
-extern uint64 so_jobs_mark_interrupted(void);
-
-/* When the latest recorded run of a job started; 0 when there is none. */
-extern TimestampTz so_jobs_last_started(SoJob job);
+extern void so_job_run(SoJob job, SoTrigger trigger);
 
 #endif							/* SNAPSHOT_OPS_JOBS_H */

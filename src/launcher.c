@@ -10,12 +10,17 @@
  * a backend asks (CREATE EXTENSION does, through so_request_worker), it
  * queues databases; each queued database gets a dynamic worker
  * ("snapshot_ops worker", BGW_NEVER_RESTART, the launcher as notify pid)
- * as soon as one of the snapshot_ops.max_workers slots is free.  A worker
- * that finds no extension in its database exits at once and frees its
- * slot.  When a worker exits, it says whether it wants to be started again
- * (settings changed), never (extension or database gone, database not
- * listed), or, after an unexpected exit, after SO_RETRY_SECONDS, so that
- * a failing worker cannot turn into a crash loop.
+ * as soon as one of the snapshot_ops.max_workers slots and one of the
+ * postmaster's max_worker_processes slots are free.  A worker that finds
+ * no extension in its database exits at once and frees its slot.  When a
+ * worker exits, it says whether it wants to be started again (settings or
+ * version changed), never (extension or database gone, database not
+ * listed), or, after a failure, after a pause that doubles with each
+ * failure in a row (10 s up to 5 min), so that no setting or error can
+ * turn it into a crash loop.  What stops a database from having a worker
+ * (a slot shortage, with the arithmetic, or the last failure and its
+ * error) is published for snapshot_ops.worker_status() and logged once
+ * per change, not at every retry.
  *
  * Like pg_cron and TimescaleDB, the launcher starts only when recovery has
  * finished: on a hot standby nothing runs, and after promotion the
@@ -56,28 +61,40 @@
 /* Longest sleep of an idle launcher, in milliseconds. */
 #define SO_LAUNCHER_NAP_MS	60000
 
-/* A database whose worker will be started again at a given time. */
-typedef struct SoRetry
+/* Longest pause before a failing worker is started again, in seconds. */
+#define SO_RETRY_MAX_SECONDS	300
+
+/* A worker that served this long before failing starts a new series. */
+#define SO_STABLE_SECONDS	60
+
+/* What the launcher remembers of a database whose worker failed. */
+typedef struct SoTrack
 {
 	Oid			dboid;
-	TimestampTz at;
-} SoRetry;
+	int			failures;		/* in a row */
+	TimestampTz retry_at;		/* 0: no retry pending */
+} SoTrack;
 
 /* Launcher-local state, in TopMemoryContext. */
 static List *so_queue = NIL;	/* database OIDs waiting for a worker */
-static List *so_retries = NIL;	/* SoRetry entries */
+static List *so_tracks = NIL;	/* SoTrack entries */
 static BackgroundWorkerHandle **so_handles = NULL;	/* per slot */
 static char *so_databases_seen = NULL;
-static bool so_full_logged = false;
+static int	so_no_slot_logged = -1; /* queue length last logged, per cause */
+static int	so_no_bgw_logged = -1;
+static bool so_bgw_shortage = false;
 
-static void so_launcher_detach(int code, Datum arg);
+static void so_launcher_on_exit(int code, Datum arg);
 static void so_queue_database(Oid dboid);
 static void so_queue_all_databases(void);
 static void so_launcher_collect(void);
 static void so_launcher_start_queued(void);
-static bool so_database_eligible(Oid dboid, char *name, Size namelen);
-static bool so_start_worker(Oid dboid, const char *dbname);
+static bool so_database_eligible(Oid dboid, char *name, Size namelen, bool *listed);
+static char *so_database_name(Oid dboid);
+static bool so_start_worker(Oid dboid, const char *dbname, int slotno);
 static long so_launcher_timeout(void);
+static SoTrack *so_track(Oid dboid, bool create);
+static void so_worker_gone(int slotno, const SoSlotExit *ex);
 
 /*
  * Register the launcher.  It restarts SO_RETRY_SECONDS after any exit but a
@@ -142,8 +159,6 @@ so_database_listed(const char *dbname)
 void
 so_launcher_main(Datum main_arg)
 {
-	int			i;
-
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -153,35 +168,17 @@ so_launcher_main(Datum main_arg)
 	SetConfigOption("application_name", "snapshot_ops launcher",
 					PGC_USERSET, PGC_S_SESSION);
 
-	if (so_shared == NULL)
+	if (!so_shmem_loaded())
 		elog(FATAL, "snapshot_ops shared memory is not initialized");
 
 	so_handles = MemoryContextAllocZero(TopMemoryContext,
-										sizeof(BackgroundWorkerHandle *) * so_shared->nslots);
+										sizeof(BackgroundWorkerHandle *) * so_slot_count());
 	so_databases_seen = MemoryContextStrdup(TopMemoryContext,
 											so_databases ? so_databases : "");
 
-	/*
-	 * Take over from a previous launcher: workers that are attached keep
-	 * running (they notify us when they exit); slots that never attached
-	 * are given up, and their worker, should it still start, exits.
-	 */
-	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
-	so_shared->launcher_pid = MyProcPid;
-	so_shared->launcher_latch = MyLatch;
-	so_shared->npending = 0;
-	so_shared->rescan = false;
-	for (i = 0; i < so_shared->nslots; i++)
-	{
-		SoWorkerSlot *slot = &so_shared->slots[i];
-
-		if (slot->state == SO_SLOT_STOPPED ||
-			(slot->state == SO_SLOT_STARTING && slot->pid == 0))
-			slot->state = SO_SLOT_FREE;
-	}
-	LWLockRelease(so_shared->lock);
+	so_launcher_attach(MyLatch);
 	so_publish_server_timezone();
-	before_shmem_exit(so_launcher_detach, (Datum) 0);
+	before_shmem_exit(so_launcher_on_exit, (Datum) 0);
 
 	ereport(LOG,
 			(errmsg("snapshot_ops launcher started")));
@@ -217,19 +214,11 @@ so_launcher_main(Datum main_arg)
 	}
 }
 
-/*
- * before_shmem_exit callback: no launcher to wake any more.
- */
+/* before_shmem_exit callback: no launcher to wake any more. */
 static void
-so_launcher_detach(int code, Datum arg)
+so_launcher_on_exit(int code, Datum arg)
 {
-	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
-	if (so_shared->launcher_pid == MyProcPid)
-	{
-		so_shared->launcher_pid = 0;
-		so_shared->launcher_latch = NULL;
-	}
-	LWLockRelease(so_shared->lock);
+	so_launcher_detach();
 }
 
 static void
@@ -239,6 +228,27 @@ so_queue_database(Oid dboid)
 
 	so_queue = list_append_unique_oid(so_queue, dboid);
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/* The launcher's memory of a database; with create, a new entry. */
+static SoTrack *
+so_track(Oid dboid, bool create)
+{
+	ListCell   *lc;
+	SoTrack    *t;
+
+	foreach(lc, so_tracks)
+	{
+		t = lfirst(lc);
+		if (t->dboid == dboid)
+			return t;
+	}
+	if (!create)
+		return NULL;
+	t = MemoryContextAllocZero(TopMemoryContext, sizeof(SoTrack));
+	t->dboid = dboid;
+	so_tracks = lappend(so_tracks, t);
+	return t;
 }
 
 /*
@@ -263,9 +273,12 @@ so_queue_all_databases(void)
 	{
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
 
-		if (db->datallowconn && !db->datistemplate &&
-			so_database_listed(NameStr(db->datname)))
+		if (!db->datallowconn || db->datistemplate)
+			continue;
+		if (so_database_listed(NameStr(db->datname)))
 			so_queue_database(db->oid);
+		else
+			so_db_set_state(db->oid, SO_DB_NOT_LISTED);
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -275,89 +288,119 @@ so_queue_all_databases(void)
 }
 
 /*
+ * A worker is gone: start it again now (settings or version changed),
+ * never (nothing to do in its database), or, after a failure, after a
+ * pause that doubles with every failure in a row, up to
+ * SO_RETRY_MAX_SECONDS; a worker that had served for SO_STABLE_SECONDS
+ * starts a new series.  Each failure is logged once, with its error.
+ */
+static void
+so_worker_gone(int slotno, const SoSlotExit *ex)
+{
+	SoTrack    *t = so_track(ex->dboid, true);
+	TimestampTz now = GetCurrentTimestamp();
+	const char *error;
+	char	   *dbname;
+	int			delay;
+
+	if (ex->action == SO_EXIT_RESTART)
+	{
+		t->failures = 0;
+		t->retry_at = 0;
+		so_db_clear_failures(ex->dboid);
+		so_queue_database(ex->dboid);
+		return;
+	}
+	if (ex->action == SO_EXIT_DONE)
+	{
+		t->failures = 0;
+		t->retry_at = 0;
+		so_db_clear_failures(ex->dboid);
+		return;
+	}
+
+	if (ex->ready &&
+		TimestampDifferenceExceeds(ex->ready_at, now, SO_STABLE_SECONDS * 1000))
+		t->failures = 1;
+	else
+		t->failures++;
+	delay = SO_RETRY_SECONDS;
+	for (int i = 1; i < t->failures && delay < SO_RETRY_MAX_SECONDS; i++)
+		delay *= 2;
+	delay = Min(delay, SO_RETRY_MAX_SECONDS);
+	t->retry_at = TimestampTzPlusMilliseconds(now, delay * 1000);
+
+	if (ex->error[0] != '\0')
+		error = ex->error;
+	else if (ex->attached)
+		error = "the worker exited unexpectedly";
+	else
+		error = "the worker process ended before it could start";
+	so_db_set_failure(ex->dboid, t->failures, error, t->retry_at);
+
+	dbname = so_database_name(ex->dboid);
+	ereport(WARNING,
+			(errmsg("snapshot_ops worker for database \"%s\" failed: %s",
+					dbname ? dbname : "?", error),
+			 errdetail("Failure %d in a row; the next attempt is in %d seconds.",
+					   t->failures, delay),
+			 errhint("SELECT * FROM snapshot_ops.worker_status() in that database shows the state.")));
+}
+
+/*
  * Take the requests from shared memory, reap the slots of exited workers
  * and queue the retries that are due.
  */
 static void
 so_launcher_collect(void)
 {
-	List	   *requested = NIL;
-	List	   *restart = NIL;
+	List	   *requested;
 	bool		rescan;
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
-	int			i;
 
-	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
-	for (i = 0; i < so_shared->npending; i++)
-		requested = lappend_oid(requested, so_shared->pending[i]);
-	so_shared->npending = 0;
-	rescan = so_shared->rescan;
-	so_shared->rescan = false;
+	requested = so_launcher_take_requests(&rescan);
 
-	for (i = 0; i < so_shared->nslots; i++)
+	for (int i = 0; i < so_slot_count(); i++)
 	{
-		SoWorkerSlot *slot = &so_shared->slots[i];
+		SoSlotExit	ex;
 		bool		gone = false;
-		SoExitAction action = SO_EXIT_RETRY;
+		pid_t		pid;
 
-		if (slot->state == SO_SLOT_STOPPED)
-		{
-			gone = true;
-			action = slot->exit_action;
-		}
-		else if (slot->state == SO_SLOT_STARTING && so_handles[i] != NULL)
-		{
-			pid_t		pid;
-
-			/* died before attaching: could not connect, for instance */
-			if (GetBackgroundWorkerPid(so_handles[i], &pid) == BGWH_STOPPED &&
-				slot->pid == 0)
-				gone = true;
-		}
-
-		if (!gone)
+		if (so_handles[i] != NULL)
+			gone = (GetBackgroundWorkerPid(so_handles[i], &pid) == BGWH_STOPPED);
+		if (!so_slot_reap(i, gone, &ex))
 			continue;
-
-		if (action == SO_EXIT_RESTART)
-			restart = lappend_oid(restart, slot->dboid);
-		else if (action == SO_EXIT_RETRY)
-		{
-			SoRetry    *retry = MemoryContextAlloc(TopMemoryContext, sizeof(SoRetry));
-
-			retry->dboid = slot->dboid;
-			retry->at = TimestampTzPlusMilliseconds(now, SO_RETRY_SECONDS * 1000);
-			so_retries = lappend(so_retries, retry);
-		}
-		slot->state = SO_SLOT_FREE;
-		slot->dboid = InvalidOid;
 		if (so_handles[i] != NULL)
 		{
 			pfree(so_handles[i]);
 			so_handles[i] = NULL;
 		}
-		so_full_logged = false;
+		so_worker_gone(i, &ex);
+		so_no_slot_logged = -1;
 	}
-	LWLockRelease(so_shared->lock);
 
 	if (rescan)
 		so_queue_all_databases();
 	foreach(lc, requested)
-		so_queue_database(lfirst_oid(lc));
-	foreach(lc, restart)
-		so_queue_database(lfirst_oid(lc));
-	list_free(requested);
-	list_free(restart);
-
-	foreach(lc, so_retries)
 	{
-		SoRetry    *retry = (SoRetry *) lfirst(lc);
+		/* a request (CREATE EXTENSION, start_worker()) is worth a try now */
+		SoTrack    *t = so_track(lfirst_oid(lc), false);
 
-		if (retry->at <= now)
+		if (t != NULL)
+			t->retry_at = 0;
+		so_queue_database(lfirst_oid(lc));
+	}
+	list_free(requested);
+
+	foreach(lc, so_tracks)
+	{
+		SoTrack    *t = lfirst(lc);
+
+		if (t->retry_at != 0 && t->retry_at <= now)
 		{
-			so_queue_database(retry->dboid);
-			so_retries = foreach_delete_current(so_retries, lc);
-			pfree(retry);
+			t->retry_at = 0;
+			so_queue_database(t->dboid);
 		}
 	}
 }
@@ -368,54 +411,63 @@ so_launcher_collect(void)
 static void
 so_launcher_start_queued(void)
 {
+	ListCell   *lc;
+
+	so_bgw_shortage = false;
 	while (so_queue != NIL)
 	{
 		Oid			dboid = linitial_oid(so_queue);
 		char		dbname[NAMEDATALEN];
-		bool		has_slot;
-		bool		has_free = false;
-		int			i;
-
-		LWLockAcquire(so_shared->lock, LW_SHARED);
-		has_slot = (so_find_slot(dboid) != NULL);
-		for (i = 0; i < so_shared->nslots && !has_free; i++)
-			has_free = (so_shared->slots[i].state == SO_SLOT_FREE);
-		LWLockRelease(so_shared->lock);
-
-		if (!has_slot && !has_free)
-		{
-			if (!so_full_logged)
-				ereport(LOG,
-						(errmsg("snapshot_ops launcher has no free worker slot"),
-						 errdetail("%d databases wait for a worker.", list_length(so_queue)),
-						 errhint("Raise snapshot_ops.max_workers (currently %d) and max_worker_processes.",
-								 so_shared->nslots)));
-			so_full_logged = true;
-			return;
-		}
-
-		so_queue = list_delete_first(so_queue);
+		SoTrack    *t = so_track(dboid, false);
+		bool		listed;
+		int			slotno;
 
 		/* a worker exists already (it checks the extension itself) */
-		if (has_slot)
+		if (so_slot_exists(dboid) || (t != NULL && t->retry_at != 0))
+		{
+			so_queue = list_delete_first(so_queue);
 			continue;
-		if (!so_database_eligible(dboid, dbname, sizeof(dbname)))
+		}
+		if (!so_database_eligible(dboid, dbname, sizeof(dbname), &listed))
+		{
+			if (!listed)
+				so_db_set_state(dboid, SO_DB_NOT_LISTED);
+			so_queue = list_delete_first(so_queue);
 			continue;
-		if (!so_start_worker(dboid, dbname))
+		}
+
+		slotno = so_slot_reserve(dboid);
+		if (slotno < 0)
+		{
+			foreach(lc, so_queue)
+				so_db_set_state(lfirst_oid(lc), SO_DB_NO_SLOT);
+			if (so_no_slot_logged != list_length(so_queue))
+				ereport(LOG,
+						(errmsg("snapshot_ops launcher has no free worker slot"),
+						 errdetail("%d databases wait for a worker; all %d slots of snapshot_ops.max_workers are in use.",
+								   list_length(so_queue), so_slot_count()),
+						 errhint("Raise snapshot_ops.max_workers (and max_worker_processes); both need a restart.")));
+			so_no_slot_logged = list_length(so_queue);
 			return;
+		}
+		if (!so_start_worker(dboid, dbname, slotno))
+			return;
+		so_queue = list_delete_first(so_queue);
 	}
+	so_no_bgw_logged = -1;
 }
 
 /*
  * May a worker run in this database?  It must exist, accept connections,
- * not be a template and be listed in snapshot_ops.databases.
+ * not be a template and be listed in snapshot_ops.databases (*listed).
  */
 static bool
-so_database_eligible(Oid dboid, char *name, Size namelen)
+so_database_eligible(Oid dboid, char *name, Size namelen, bool *listed)
 {
 	HeapTuple	tup;
 	bool		ok = false;
 
+	*listed = true;
 	StartTransactionCommand();
 	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
 	if (HeapTupleIsValid(tup))
@@ -423,42 +475,50 @@ so_database_eligible(Oid dboid, char *name, Size namelen)
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
 
 		strlcpy(name, NameStr(db->datname), namelen);
-		ok = db->datallowconn && !db->datistemplate &&
-			so_database_listed(name);
+		*listed = so_database_listed(name);
+		ok = db->datallowconn && !db->datistemplate && *listed;
 		ReleaseSysCache(tup);
 	}
+	else
+		so_db_forget(dboid);
 	CommitTransactionCommand();
 	return ok;
 }
 
+/* A database's name (palloc'd in TopMemoryContext), NULL if it is gone. */
+static char *
+so_database_name(Oid dboid)
+{
+	HeapTuple	tup;
+	char	   *name = NULL;
+
+	StartTransactionCommand();
+	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
+	if (HeapTupleIsValid(tup))
+	{
+		name = MemoryContextStrdup(TopMemoryContext,
+								   NameStr(((Form_pg_database) GETSTRUCT(tup))->datname));
+		ReleaseSysCache(tup);
+	}
+	CommitTransactionCommand();
+	return name;
+}
+
 /*
- * Take a free slot and register a worker for it.  On failure (no free
- * background worker slot in the postmaster) the database is retried later
- * and false is returned.
+ * Register a worker for the reserved slot.  On failure (no free background
+ * worker slot in the postmaster, max_worker_processes) the slot is given
+ * back, every queued database is marked as waiting for one with the
+ * arithmetic worker_status() shows, the shortage is logged once per change
+ * (not at every retry), and false is returned: the queue is tried again in
+ * SO_RETRY_SECONDS.
  */
 static bool
-so_start_worker(Oid dboid, const char *dbname)
+so_start_worker(Oid dboid, const char *dbname, int slotno)
 {
 	BackgroundWorker bgw;
 	BackgroundWorkerHandle *handle;
-	SoWorkerSlot *slot = NULL;
-	int			slotno;
-
-	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
-	for (slotno = 0; slotno < so_shared->nslots; slotno++)
-	{
-		if (so_shared->slots[slotno].state == SO_SLOT_FREE)
-		{
-			slot = &so_shared->slots[slotno];
-			break;
-		}
-	}
-	Assert(slot != NULL);
-	memset(slot, 0, sizeof(SoWorkerSlot));
-	slot->state = SO_SLOT_STARTING;
-	slot->dboid = dboid;
-	slot->exit_action = SO_EXIT_RETRY;
-	LWLockRelease(so_shared->lock);
+	ListCell   *lc;
+	int			ours = 0;
 
 	memset(&bgw, 0, sizeof(bgw));
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -471,32 +531,38 @@ so_start_worker(Oid dboid, const char *dbname)
 	bgw.bgw_main_arg = Int32GetDatum(slotno);
 	bgw.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&bgw, &handle))
+	if (RegisterDynamicBackgroundWorker(&bgw, &handle))
 	{
-		SoRetry    *retry = MemoryContextAlloc(TopMemoryContext, sizeof(SoRetry));
-
-		LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
-		slot->state = SO_SLOT_FREE;
-		slot->dboid = InvalidOid;
-		LWLockRelease(so_shared->lock);
-
-		ereport(WARNING,
-				(errmsg("could not start the snapshot_ops worker for database \"%s\"", dbname),
-				 errdetail("No background worker slot is free; retrying in %d seconds.", SO_RETRY_SECONDS),
-				 errhint("Raise max_worker_processes; snapshot_ops needs one slot for its launcher and one per database.")));
-		retry->dboid = dboid;
-		retry->at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												SO_RETRY_SECONDS * 1000);
-		so_retries = lappend(so_retries, retry);
-		return false;
+		so_handles[slotno] = handle;
+		so_db_set_state(dboid, SO_DB_STARTING);
+		return true;
 	}
-	so_handles[slotno] = handle;
-	return true;
+
+	so_slot_unreserve(slotno);
+	for (int i = 0; i < so_slot_count(); i++)
+		ours += (so_handles[i] != NULL);
+	/* the launcher itself holds one background worker slot too */
+	foreach(lc, so_queue)
+		so_db_set_bgworker_shortage(lfirst_oid(lc), ours + 1, list_length(so_queue));
+	if (so_no_bgw_logged != list_length(so_queue))
+		ereport(WARNING,
+				(errmsg("could not start the snapshot_ops worker for database \"%s\": no background worker slot is free",
+						dbname),
+				 errdetail("max_worker_processes is %d: the snapshot_ops launcher and %d snapshot_ops workers use %d, other background workers the other %d; %d databases wait for a worker.",
+						   max_worker_processes, ours, ours + 1,
+						   Max(max_worker_processes - ours - 1, 0),
+						   list_length(so_queue)),
+				 errhint("Raise max_worker_processes to at least %d (needs a restart); the launcher retries every %d seconds meanwhile.",
+						 max_worker_processes + list_length(so_queue), SO_RETRY_SECONDS)));
+	so_no_bgw_logged = list_length(so_queue);
+	so_bgw_shortage = true;
+	return false;
 }
 
 /*
- * Sleep until the next retry is due, at most SO_LAUNCHER_NAP_MS; the latch
- * wakes the launcher for everything else.
+ * Sleep until the next retry is due (or SO_RETRY_SECONDS while background
+ * worker slots are short), at most SO_LAUNCHER_NAP_MS; the latch wakes
+ * the launcher for everything else.
  */
 static long
 so_launcher_timeout(void)
@@ -505,12 +571,14 @@ so_launcher_timeout(void)
 	long		timeout = SO_LAUNCHER_NAP_MS;
 	ListCell   *lc;
 
-	foreach(lc, so_retries)
+	if (so_bgw_shortage)
+		timeout = SO_RETRY_SECONDS * 1000L;
+	foreach(lc, so_tracks)
 	{
-		SoRetry    *retry = (SoRetry *) lfirst(lc);
-		long		ms = TimestampDifferenceMilliseconds(now, retry->at);
+		SoTrack    *t = (SoTrack *) lfirst(lc);
 
-		timeout = Min(timeout, Max(ms, 1));
+		if (t->retry_at != 0)
+			timeout = Min(timeout, Max(TimestampDifferenceMilliseconds(now, t->retry_at), 1));
 	}
 	return timeout;
 }

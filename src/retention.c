@@ -2,8 +2,9 @@
  *
  * retention.c
  *		Deleting expired snapshots: cleanup_old_snapshots_30d(),
- *		cleanup_old_snapshots(), the procedure snapshot_ops.run_cleanup()
- *		and so_cleanup_batch() for the background worker.
+ *		cleanup_old_snapshots(), and the batch loop (so_cleanup_start(),
+ *		so_cleanup_step()) that both the worker's cleanup job and the
+ *		procedure snapshot_ops.run_cleanup() run.
  *
  * A snapshot expires when
  *
@@ -32,6 +33,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "lib/stringinfo.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -45,6 +47,7 @@
 
 #include "compat.h"
 #include "guc.h"
+#include "jobrec.h"
 #include "retention.h"
 #include "spi_util.h"
 
@@ -63,8 +66,8 @@ static int	so_parse_statuses(ArrayType *statuses);
 static Datum so_status_array(int mask);
 static int64 so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit,
 					   bool dry_run, SoCleanupCounts *counts,
-					   TimestampTz *resume);
-static TimestampTz so_cutoff(Interval *older_than);
+					   TimestampTz *resume_at, int64 *resume_id);
+static TimestampTz so_cutoff(const Interval *older_than, TimestampTz now);
 
 PG_FUNCTION_INFO_V1(snapshot_ops_cleanup_old_snapshots_30d);
 PG_FUNCTION_INFO_V1(snapshot_ops_cleanup_old_snapshots);
@@ -72,9 +75,10 @@ PG_FUNCTION_INFO_V1(snapshot_ops_run_cleanup);
 
 /*
  * The expired snapshots, oldest first, at most $3 of them (NULL: all).
- * $1 cutoff, $2 statuses, $4 where the previous batch of the same run
- * stopped (-infinity at first), so that a batch does not walk again over
- * the index entries of rows deleted or kept by the batches before it.  The
+ * $1 cutoff, $2 statuses, ($4, $5) the key (created_at, snapshot_id) of
+ * the last snapshot the previous batch of the same run deleted
+ * (-infinity, 0 at first), so that a batch does not walk again over the
+ * index entries of rows deleted or kept by the batches before it.  The
  * retention index finds the candidates by created_at; the latest-running
  * test probes the session index.
  */
@@ -86,6 +90,8 @@ so_victims_cte(const char *qschema)
 					" SELECT s.snapshot_id, s.created_at FROM %1$s.session_snapshots s"
 					" WHERE s.created_at OPERATOR(pg_catalog.<) $1"
 					" AND s.created_at OPERATOR(pg_catalog.>=) $4"
+					" AND (s.created_at OPERATOR(pg_catalog.>) $4"
+					"  OR s.snapshot_id OPERATOR(pg_catalog.>) $5)"
 					" AND s.status OPERATOR(pg_catalog.=) ANY ($2)"
 					" AND NOT (s.status OPERATOR(pg_catalog.=) 'running' AND NOT EXISTS ("
 					"  SELECT FROM %1$s.session_snapshots n"
@@ -93,16 +99,17 @@ so_victims_cte(const char *qschema)
 					"  AND (n.created_at OPERATOR(pg_catalog.>) s.created_at"
 					"   OR (n.created_at OPERATOR(pg_catalog.=) s.created_at"
 					"    AND n.snapshot_id OPERATOR(pg_catalog.>) s.snapshot_id))))"
-					" ORDER BY s.created_at LIMIT $3)",
+					" ORDER BY s.created_at, s.snapshot_id LIMIT $3)",
 					qschema);
 }
 
 /*
- * Delete the session rows; the foreign keys' ON DELETE CASCADE removes the
- * children at the end of the statement, and the children counted here are
- * exactly those, as the statement's snapshot still sees them.  Arrays
- * (= ANY) rather than joins keep every step an index probe whatever the
- * planner guesses for the batch size.
+ * Delete the session rows; the cascade removes the children at the end of
+ * the statement, and the children counted here are exactly those, as the
+ * statement's snapshot still sees them.  Arrays (= ANY) rather than joins
+ * keep every step an index probe whatever the planner guesses for the
+ * batch size.  Columns: the key (created_at, snapshot_id) of the last
+ * snapshot deleted, then the rows per table.
  */
 static char *
 so_delete_sql(const char *qschema)
@@ -112,8 +119,10 @@ so_delete_sql(const char *qschema)
 					" ds AS (DELETE FROM %1$s.session_snapshots s"
 					"  WHERE s.snapshot_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT v.snapshot_id FROM v))"
 					"  RETURNING s.snapshot_id, s.created_at),"
-					" d AS (SELECT pg_catalog.array_agg(ds.snapshot_id) AS ids FROM ds)"
-					" SELECT (SELECT pg_catalog.max(ds.created_at) FROM ds),"
+					" d AS (SELECT pg_catalog.array_agg(ds.snapshot_id) AS ids FROM ds),"
+					" l AS (SELECT ds.created_at, ds.snapshot_id FROM ds"
+					"  ORDER BY ds.created_at DESC, ds.snapshot_id DESC LIMIT 1)"
+					" SELECT (SELECT l.created_at FROM l), (SELECT l.snapshot_id FROM l),"
 					" (SELECT pg_catalog.count(*) FROM ds),"
 					" (SELECT pg_catalog.count(*) FROM %1$s.position_snapshots p, d"
 					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids)),"
@@ -129,8 +138,10 @@ so_count_sql(const char *qschema)
 {
 	return psprintf(
 					"%2$s,"
-					" d AS (SELECT pg_catalog.array_agg(v.snapshot_id) AS ids FROM v)"
-					" SELECT (SELECT pg_catalog.max(v.created_at) FROM v),"
+					" d AS (SELECT pg_catalog.array_agg(v.snapshot_id) AS ids FROM v),"
+					" l AS (SELECT v.created_at, v.snapshot_id FROM v"
+					"  ORDER BY v.created_at DESC, v.snapshot_id DESC LIMIT 1)"
+					" SELECT (SELECT l.created_at FROM l), (SELECT l.snapshot_id FROM l),"
 					" (SELECT pg_catalog.count(*) FROM v),"
 					" (SELECT pg_catalog.count(*) FROM %1$s.position_snapshots p, d"
 					"  WHERE p.snapshot_id OPERATOR(pg_catalog.=) ANY (d.ids)),"
@@ -160,55 +171,72 @@ so_status_array(int mask)
 
 /*
  * Delete (or count, for a dry run) at most limit expired snapshots (limit 0:
- * all) and add the rows per table to *counts; returns the number of session
- * snapshots.  With resume, start at *resume and advance it past this batch.
+ * all) whose key follows (*resume_at, *resume_id) when resume_at is given,
+ * and add the rows per table to *counts; returns the number of session
+ * snapshots and, with resume_at, moves the resume point past the last one.
  * Connects to SPI itself.
  */
 static int64
 so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
-		  SoCleanupCounts *counts, TimestampTz *resume)
+		  SoCleanupCounts *counts, TimestampTz *resume_at, int64 *resume_id)
 {
-	static Oid	argtypes[4] = {TIMESTAMPTZOID, TEXTARRAYOID, INT8OID, TIMESTAMPTZOID};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	static Oid	argtypes[5] = {TIMESTAMPTZOID, TEXTARRAYOID, INT8OID,
+	TIMESTAMPTZOID, INT8OID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	SPIPlanPtr	plan;
 	int64		got[4];
-	bool		isnull;
-	Datum		last;
+	bool		at_null;
+	bool		id_null;
+	Datum		last_at;
+	Datum		last_id;
 
 	values[0] = TimestampTzGetDatum(cutoff);
 	values[1] = so_status_array(mask);
 	values[2] = Int64GetDatum(limit);
 	if (limit <= 0)
 		nulls[2] = 'n';
-	if (resume != NULL)
-		values[3] = TimestampTzGetDatum(*resume);
+	if (resume_at != NULL)
+	{
+		values[3] = TimestampTzGetDatum(*resume_at);
+		values[4] = Int64GetDatum(*resume_id);
+	}
 	else
 	{
 		TimestampTz from;
 
 		TIMESTAMP_NOBEGIN(from);
 		values[3] = TimestampTzGetDatum(from);
+		values[4] = Int64GetDatum(0);
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (dry_run)
-		plan = so_kept_plan(&so_count_plan, nspid, so_count_sql, 4, argtypes);
+		plan = so_kept_plan(&so_count_plan, nspid, so_count_sql, 5, argtypes);
 	else
-		plan = so_kept_plan(&so_delete_plan, nspid, so_delete_sql, 4, argtypes);
+		plan = so_kept_plan(&so_delete_plan, nspid, so_delete_sql, 5, argtypes);
 	so_execute_plan(plan, values, nulls, dry_run, 0, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		elog(ERROR, "retention statement returned " UINT64_FORMAT " rows",
 			 SPI_processed);
-	last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-						 &isnull);
-	if (resume != NULL && !isnull)
-		*resume = DatumGetTimestampTz(last);
+	last_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+							&at_null);
+	last_id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+							&id_null);
+	if (resume_at != NULL && !at_null && !id_null)
+	{
+		*resume_at = DatumGetTimestampTz(last_at);
+		*resume_id = DatumGetInt64(last_id);
+	}
 	for (int i = 0; i < 4; i++)
+	{
+		bool		isnull;
+
 		got[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, i + 2,
+											 SPI_tuptable->tupdesc, i + 3,
 											 &isnull));
+	}
 	SPI_finish();
 
 	counts->sessions += got[0];
@@ -218,27 +246,68 @@ so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
 	return got[0];
 }
 
-int64
-so_cleanup_batch(TimestampTz cutoff, bool include_running, int batch_size,
-				 SoCleanupCounts *counts)
+void
+so_cleanup_start(SoCleanupRun *run, const Interval *older_than, int batch_size)
 {
-	return so_cleanup_batch_resume(cutoff, include_running, batch_size,
-								   counts, NULL);
+	Interval	period;
+
+	memset(run, 0, sizeof(SoCleanupRun));
+	if (older_than == NULL)
+	{
+		so_get_retention_period(&period);
+		older_than = &period;
+	}
+	if (batch_size <= 0)
+		batch_size = so_cleanup_batch_size;
+	run->batch_size = batch_size;
+	run->include_running = (so_retention_mode == SO_RETENTION_BOUNDED);
+	run->cutoff = so_cutoff(older_than, GetCurrentTimestamp());
+	TIMESTAMP_NOBEGIN(run->resume_at);
+	run->resume_id = 0;
 }
 
 int64
-so_cleanup_batch_resume(TimestampTz cutoff, bool include_running,
-						int batch_size, SoCleanupCounts *counts,
-						TimestampTz *resume)
+so_cleanup_step(SoCleanupRun *run)
 {
 	int			mask = SO_ST_STOPPED | SO_ST_CRASHED;
+	TimestampTz start = GetCurrentTimestamp();
+	int64		deleted;
+	int64		ms;
 
-	if (include_running)
+	if (run->include_running)
 		mask |= SO_ST_RUNNING;
-	if (batch_size < 1)
-		elog(ERROR, "cleanup batch size must be positive");
-	return so_expire(so_extension_schema(), cutoff, mask, batch_size, false,
-					 counts, resume);
+	deleted = so_expire(so_extension_schema(), run->cutoff, mask,
+						run->batch_size, false, &run->counts,
+						&run->resume_at, &run->resume_id);
+	ms = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+	run->longest_ms = Max(run->longest_ms, ms);
+	if (deleted > 0)
+		run->batches++;
+	/* a short batch reached the end of the expired snapshots */
+	if (deleted < run->batch_size)
+		run->done = true;
+	return deleted;
+}
+
+char *
+so_cleanup_describe(const SoCleanupRun *run)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf,
+					 "deleted " INT64_FORMAT " snapshots (" INT64_FORMAT " positions, "
+					 INT64_FORMAT " metrics, " INT64_FORMAT " risk_guard rows) "
+					 "created before %s, retention_mode %s, batches: " INT64_FORMAT
+					 " of at most %d, longest " INT64_FORMAT " ms",
+					 run->counts.sessions, run->counts.positions,
+					 run->counts.metrics, run->counts.risk_guard,
+					 timestamptz_to_str(run->cutoff),
+					 run->include_running ? "bounded" : "finished",
+					 run->batches, run->batch_size, run->longest_ms);
+	if (run->held)
+		appendStringInfo(&buf, "; stopped: %s", run->held_why);
+	return buf.data;
 }
 
 /*
@@ -294,10 +363,10 @@ so_parse_statuses(ArrayType *statuses)
 }
 
 /*
- * now() - older_than, after checking that older_than is longer than zero.
+ * now - older_than, after checking that older_than is longer than zero.
  */
 static TimestampTz
-so_cutoff(Interval *older_than)
+so_cutoff(const Interval *older_than, TimestampTz now)
 {
 	if (!so_interval_is_positive(older_than))
 		ereport(ERROR,
@@ -308,8 +377,8 @@ so_cutoff(Interval *older_than)
 															   IntervalPGetDatum(older_than)))),
 				 errhint("Give the age past which snapshots expire, such as '30 days'.")));
 	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-												   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-												   IntervalPGetDatum(older_than)));
+												   TimestampTzGetDatum(now),
+												   IntervalPGetDatum(unconstify(Interval *, older_than))));
 }
 
 /*
@@ -328,8 +397,9 @@ snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
 	so_init_materialized_srf(fcinfo, 0);
 	month.day = 30;
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid),
-					 so_cutoff(&month), SO_ST_STOPPED | SO_ST_CRASHED, 0,
-					 false, &counts, NULL);
+					 so_cutoff(&month, GetCurrentTransactionStartTimestamp()),
+					 SO_ST_STOPPED | SO_ST_CRASHED, 0, false, &counts,
+					 NULL, NULL);
 	if (counts.sessions > PG_INT32_MAX || counts.positions > PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -372,11 +442,12 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dry_run must not be null")));
 
-	cutoff = so_cutoff(PG_GETARG_INTERVAL_P(0));
+	cutoff = so_cutoff(PG_GETARG_INTERVAL_P(0),
+					   GetCurrentTransactionStartTimestamp());
 	mask = so_parse_statuses(PG_GETARG_ARRAYTYPE_P(1));
 	so_init_materialized_srf(fcinfo, 0);
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid), cutoff, mask,
-					 0, PG_GETARG_BOOL(2), &counts, NULL);
+					 0, PG_GETARG_BOOL(2), &counts, NULL, NULL);
 
 	values[0] = Int64GetDatum(counts.sessions);
 	values[1] = Int64GetDatum(counts.positions);
@@ -390,24 +461,25 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
  * PROCEDURE snapshot_ops.run_cleanup(older_than interval DEFAULT NULL,
  * batch_size integer DEFAULT NULL)
  *
- * Batched retention: each batch of at most batch_size snapshots is deleted
- * and committed on its own, so no lock or snapshot is held for the whole
- * run.  NULL arguments take snapshot_ops.retention_period and
+ * Batched retention: the worker's batch loop (so_cleanup_step), each batch
+ * committed on its own, so no lock or snapshot is held for the whole run.
+ * NULL arguments take snapshot_ops.retention_period and
  * snapshot_ops.cleanup_batch_size; the status set comes from
- * snapshot_ops.retention_mode.  The cutoff is fixed when the call starts.
+ * snapshot_ops.retention_mode; the cutoff is fixed when the call starts.
+ * From version 1.1 the run is a row of snapshot_ops.job_runs (trigger
+ * "call"), written like the worker's in transactions of its own.
+ * Errors: 25001 inside a transaction block or a function, 22023 for a
+ * non-positive interval or batch size.
  */
 Datum
 snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 {
 	Interval	older_than;
 	int			batch_size;
-	bool		include_running;
-	TimestampTz cutoff;
-	SoCleanupCounts counts = {0};
-	int64		batches = 0;
-	int64		longest_ms = 0;
-	TimestampTz run_start;
-	TimestampTz resume;
+	SoCleanupRun run;
+	SoRunRecord *volatile rec = NULL;
+	TimestampTz run_start = GetCurrentTimestamp();
+	MemoryContext cxt = CurrentMemoryContext;
 
 	/* COMMIT needs a CALL of its own, outside any transaction block. */
 	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
@@ -429,48 +501,74 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch size must be positive"),
 				 errdetail("The batch size given is %d.", batch_size)));
-	include_running = (so_retention_mode == SO_RETENTION_BOUNDED);
-	cutoff = so_cutoff(&older_than);
-	run_start = GetCurrentTimestamp();
-	TIMESTAMP_NOBEGIN(resume);
+	so_cleanup_start(&run, &older_than, batch_size);
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed");
+	if (so_rec_has_1_1())
+	{
+		char	   *error;
+
+		rec = so_rec_begin(SO_JOB_CLEANUP, SO_TRIGGER_CALL, &error);
+		SPI_commit();
+	}
+
 	for (;;)
 	{
-		TimestampTz start = GetCurrentTimestamp();
-		int64		deleted;
-		long		secs;
-		int			usecs;
-		int64		ms;
-
 		CHECK_FOR_INTERRUPTS();
-		deleted = so_cleanup_batch_resume(cutoff, include_running, batch_size,
-										  &counts, &resume);
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			(void) so_cleanup_step(&run);
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			/* record the failure, then let the caller have the error */
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			if (rec != NULL)
+			{
+				so_rec_end(rec, SO_RUN_FAILED, run.counts.sessions,
+						   psprintf("%s; then %s", so_cleanup_describe(&run),
+									edata->message));
+				SPI_commit();
+			}
+			ReThrowError(edata);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(cxt);
 		SPI_commit();
-		TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-		ms = (int64) secs * 1000 + usecs / 1000;
-		longest_ms = Max(longest_ms, ms);
-		if (deleted == 0)
+		if (rec != NULL && !run.done && !run.held)
+		{
+			so_rec_progress(rec, run.counts.sessions, so_cleanup_describe(&run));
+			SPI_commit();
+		}
+		if (run.done || run.held)
 			break;
-		batches++;
-		elog(DEBUG1, "snapshot_ops.run_cleanup: batch " INT64_FORMAT " deleted " INT64_FORMAT " snapshots in " INT64_FORMAT " ms",
-			 batches, deleted, ms);
+		elog(DEBUG1, "snapshot_ops.run_cleanup: %s", so_cleanup_describe(&run));
+	}
+	if (rec != NULL)
+	{
+		so_rec_end(rec, run.held ? SO_RUN_SKIPPED : SO_RUN_SUCCEEDED,
+				   run.counts.sessions, so_cleanup_describe(&run));
+		SPI_commit();
 	}
 	SPI_finish();
 
-	{
-		long		secs;
-		int			usecs;
-
-		TimestampDifference(run_start, GetCurrentTimestamp(), &secs, &usecs);
-		ereport(NOTICE,
-				(errmsg("snapshot_ops.run_cleanup: deleted snapshots: " INT64_FORMAT ", positions: " INT64_FORMAT ", metrics rows: " INT64_FORMAT ", risk_guard rows: " INT64_FORMAT "; batches: " INT64_FORMAT,
-						counts.sessions, counts.positions, counts.metrics,
-						counts.risk_guard, batches),
-				 errdetail("Took %ld ms; longest batch " INT64_FORMAT " ms; batch size %d, mode %s.",
-						   secs * 1000 + usecs / 1000, longest_ms, batch_size,
-						   include_running ? "bounded" : "finished")));
-	}
+	ereport(NOTICE,
+			(errmsg("snapshot_ops.run_cleanup: deleted snapshots: " INT64_FORMAT ", positions: " INT64_FORMAT ", metrics rows: " INT64_FORMAT ", risk_guard rows: " INT64_FORMAT "; batches: " INT64_FORMAT,
+					run.counts.sessions, run.counts.positions, run.counts.metrics,
+					run.counts.risk_guard, run.batches),
+			 errdetail("Took " INT64_FORMAT " ms; longest batch " INT64_FORMAT " ms; batch size %d, mode %s%s%s.",
+					   TimestampDifferenceMilliseconds(run_start, GetCurrentTimestamp()),
+					   run.longest_ms, batch_size,
+					   run.include_running ? "bounded" : "finished",
+					   rec != NULL ? psprintf("; run " INT64_FORMAT " in snapshot_ops.job_runs", so_rec_run_id(rec)) : "",
+					   run.held ? psprintf("; stopped: %s", run.held_why) : "")));
 	PG_RETURN_VOID();
 }

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * retention.h
- *		Retention of old snapshots: batched deletes for the worker and the
- *		SQL functions cleanup_old_snapshots*() and snapshot_ops.run_cleanup().
+ *		Retention of old snapshots: the one batch loop that the worker's
+ *		cleanup job and the procedure snapshot_ops.run_cleanup() share, and
+ *		the one-statement functions cleanup_old_snapshots*().
  *
  * Which snapshots expire: created_at < cutoff, status among the selected
  * ones, and never the latest snapshot (by created_at, snapshot_id) of a
@@ -30,26 +31,45 @@ typedef struct SoCleanupCounts
 } SoCleanupCounts;
 
 /*
- * Delete at most batch_size expired snapshots (rule above; include_running
- * selects the bounded status set running, stopped, crashed instead of
- * stopped, crashed) with their children in the caller's transaction; adds to
- * *counts and returns the number of session snapshots deleted (0 = nothing
- * left).  Connects to SPI itself; needs an active snapshot and a database
- * where the extension exists (ERROR otherwise).
+ * A run of batches.  One cutoff for the whole run; each batch starts after
+ * the last snapshot the one before it deleted (created_at, snapshot_id),
+ * so a run reads each index entry about once and its cost is linear in
+ * the rows it passes, however many snapshots it keeps.
  */
-extern int64 so_cleanup_batch(TimestampTz cutoff, bool include_running,
-							  int batch_size, SoCleanupCounts *counts);
+typedef struct SoCleanupRun
+{
+	TimestampTz cutoff;
+	bool		include_running;	/* retention_mode bounded */
+	int			batch_size;
+	TimestampTz resume_at;		/* key of the last snapshot deleted */
+	int64		resume_id;
+	SoCleanupCounts counts;
+	int64		batches;		/* batches that deleted something */
+	int64		longest_ms;
+	bool		done;			/* no expired snapshot left */
+	bool		held;			/* stopped by a retention hold */
+	char	   *held_why;
+} SoCleanupRun;
 
 /*
- * The same, for a run of batches with one cutoff: set *resume to
- * DT_NOBEGIN (TIMESTAMP_NOBEGIN) before the first batch and pass it back
- * each time; each batch then starts where the previous one stopped instead
- * of walking again over the index entries of rows already deleted (not yet
- * vacuumed) or kept.  Reuse *resume only after the batch's transaction
- * committed; start again from DT_NOBEGIN otherwise.
+ * Start a run: cutoff = now (the clock, once) - older_than (NULL:
+ * snapshot_ops.retention_period), batch_size (<= 0: the GUC) and the
+ * status set of snapshot_ops.retention_mode.  ERROR for a non-positive
+ * interval or batch size.
  */
-extern int64 so_cleanup_batch_resume(TimestampTz cutoff, bool include_running,
-									 int batch_size, SoCleanupCounts *counts,
-									 TimestampTz *resume);
+extern void so_cleanup_start(SoCleanupRun *run, const Interval *older_than,
+							 int batch_size);
+
+/*
+ * One batch, in the caller's transaction (needs an active snapshot and the
+ * extension): deletes at most batch_size expired snapshots and their
+ * children, adds to the counts and advances the resume point; sets done
+ * when nothing is left and held (deleting nothing) when retention is on
+ * hold.  Returns the number of snapshots deleted.
+ */
+extern int64 so_cleanup_step(SoCleanupRun *run);
+
+/* What the run did so far, as one sentence (progress and job_runs message). */
+extern char *so_cleanup_describe(const SoCleanupRun *run);
 
 #endif							/* SNAPSHOT_OPS_RETENTION_H */

@@ -1,8 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * shmem.h
- *		Shared state of the launcher, the per-database workers and the
- *		backends that talk to them.
+ *		The shared state of snapshot_ops and the protocol around it: the
+ *		launcher's inbox, one slot per per-database worker, the requests
+ *		and runs of each worker's jobs, and what the launcher knows about
+ *		every database.
+ *
+ * Every read and write of this state goes through the functions declared
+ * here (src/shmem.c); the state machine is described at the top of that
+ * file.  The structures are visible only so that shmem.c can size them.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -14,10 +20,9 @@
 #define SNAPSHOT_OPS_SHMEM_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 #include "pgtime.h"
-#include "storage/condition_variable.h"
 #include "storage/latch.h"
-#include "storage/lwlock.h"
 
 /* The jobs a worker runs. */
 typedef enum SoJob
@@ -31,8 +36,9 @@ typedef enum SoJob
 typedef enum SoTrigger
 {
 	SO_TRIGGER_SCHEDULE,
-	SO_TRIGGER_MANUAL,
-	SO_TRIGGER_CATCH_UP
+	SO_TRIGGER_MANUAL,			/* run_job(), vacuum_snapshot_tables() */
+	SO_TRIGGER_CATCH_UP,		/* a scheduled time passed while down */
+	SO_TRIGGER_CALL				/* CALL snapshot_ops.run_cleanup() (1.1) */
 } SoTrigger;
 
 /* Outcome of a run (snapshot_ops.job_runs.status). */
@@ -42,89 +48,143 @@ typedef enum SoRunStatus
 	SO_RUN_RUNNING,
 	SO_RUN_SUCCEEDED,
 	SO_RUN_FAILED,
-	SO_RUN_INTERRUPTED
+	SO_RUN_INTERRUPTED,
+	SO_RUN_SKIPPED				/* retention on hold (1.1) */
 } SoRunStatus;
-
-/* Life cycle of a worker slot. */
-typedef enum SoSlotState
-{
-	SO_SLOT_FREE,				/* unused */
-	SO_SLOT_STARTING,			/* registered by the launcher, connecting */
-	SO_SLOT_IDLE,				/* running, waiting for the next job */
-	SO_SLOT_BUSY,				/* running a job */
-	SO_SLOT_STOPPED				/* exited; the launcher reaps the slot */
-} SoSlotState;
 
 /* What the launcher does after a worker exits. */
 typedef enum SoExitAction
 {
 	SO_EXIT_RETRY,				/* unexpected exit: start again after a pause */
-	SO_EXIT_RESTART,			/* start again now (settings changed) */
+	SO_EXIT_RESTART,			/* start again now (settings or version changed) */
 	SO_EXIT_DONE				/* nothing to do here: no restart */
 } SoExitAction;
 
-#define SO_MESSAGE_LEN		256
+/* What the launcher knows about a database (worker_status().reason). */
+typedef enum SoDbState
+{
+	SO_DB_UNKNOWN,				/* never looked at, or forgotten */
+	SO_DB_STARTING,				/* a worker was registered */
+	SO_DB_RUNNING,				/* its worker is attached */
+	SO_DB_NO_SLOT,				/* snapshot_ops.max_workers slots all used */
+	SO_DB_NO_BGWORKER,			/* max_worker_processes exhausted */
+	SO_DB_BACKOFF,				/* the worker failed; next attempt later */
+	SO_DB_NOT_LISTED,			/* not in snapshot_ops.databases */
+	SO_DB_NO_EXTENSION,			/* the worker found no extension */
+	SO_DB_UNSUPPORTED			/* the extension's SQL is newer than the library */
+} SoDbState;
+
+#define SO_MESSAGE_LEN		512
+#define SO_SCHEDULE_LEN		128
 #define SO_MAX_PENDING		32
+#define SO_MAX_DBS			256
+#define SO_OUTCOMES			4
 
-/*
- * Per-job state of one worker.  A backend that wants a run sets "requested"
- * and waits on the condition variable until runs_started (then
- * runs_finished) passes the value it expects.  "waited" tells the worker
- * that a backend sits in a transaction until the run ends: its snapshot
- * would hold up REINDEX INDEX CONCURRENTLY, so the run leaves that out.
- */
-typedef struct SoJobState
+/* The end of a run, as a backend that asked for it sees it. */
+typedef struct SoOutcome
 {
-	bool		requested;		/* a manual run is wanted */
-	bool		running;		/* a run is in progress */
-	bool		wait_next;		/* a backend waits for the requested run */
-	bool		waited;			/* a backend waits for the current run */
-	uint64		runs_started;	/* runs started by this worker */
-	uint64		runs_finished;	/* runs finished by this worker */
-	int64		run_id;			/* job_runs.run_id of the current/last run */
-	SoRunStatus last_status;
-	int64		last_rows;
-	int64		last_ms;
-	char		last_message[SO_MESSAGE_LEN];
-} SoJobState;
+	uint64		gen;			/* which run of the job (runs_started) */
+	int64		run_id;			/* snapshot_ops.job_runs.run_id */
+	SoRunStatus status;
+	int64		rows;
+	int64		ms;
+	char		message[SO_MESSAGE_LEN];
+} SoOutcome;
 
-/* One per-database worker. */
-typedef struct SoWorkerSlot
+/* A job's schedule as the worker uses it, for the jobs view. */
+typedef struct SoSchedule
 {
-	SoSlotState state;
+	bool		enabled;
+	TimestampTz next_run;		/* 0 when disabled */
+	char		schedule[SO_SCHEDULE_LEN];
+	char		timezone[TZ_STRLEN_MAX + 1];
+} SoSchedule;
+
+/* A request of a backend (so_request_post() and friends). */
+typedef struct SoTicket
+{
+	int			slotno;
+	uint64		slot_gen;		/* which worker of that slot */
+	SoJob		job;
+	uint64		target;			/* the run (gen) that serves the request */
+	bool		wait;			/* waits for the run's work, not just its start */
+	bool		active;			/* not yet withdrawn */
+} SoTicket;
+
+/* So far, for a ticket. */
+typedef enum SoPoll
+{
+	SO_POLL_PENDING,			/* the run has not started */
+	SO_POLL_STARTED,			/* started; run_id known */
+	SO_POLL_DONE,				/* its work is done; outcome known */
+	SO_POLL_LOST				/* the worker exited first */
+} SoPoll;
+
+/* The launcher's view of an exited worker (so_slot_reap()). */
+typedef struct SoSlotExit
+{
 	Oid			dboid;
-	pid_t		pid;			/* 0 until the worker has attached */
-	Latch	   *latch;			/* the worker's latch, while attached */
-	SoExitAction exit_action;	/* set by the worker before it exits */
-	TimestampTz started_at;
-	SoJobState	jobs[SO_NUM_JOBS];
-} SoWorkerSlot;
+	SoExitAction action;
+	bool		attached;		/* got as far as attaching to the slot */
+	bool		ready;			/* got as far as serving its database */
+	TimestampTz ready_at;
+	char		error[SO_MESSAGE_LEN];	/* the error that ended it, if any */
+} SoSlotExit;
 
-typedef struct SoShared
+/* A copy of a database's worker and status, for reporting. */
+typedef struct SoWorkerInfo
 {
-	LWLock	   *lock;			/* protects everything below */
-	ConditionVariable cv;		/* broadcast when a run starts or ends */
+	bool		loaded;			/* shared memory exists */
 	pid_t		launcher_pid;
-	Latch	   *launcher_latch;
-	char		server_timezone[TZ_STRLEN_MAX + 1];	/* TimeZone of postgresql.conf */
-	bool		rescan;			/* pending[] overflowed: look at every database */
-	int			npending;		/* databases that asked for a worker */
-	Oid			pending[SO_MAX_PENDING];
-	int			nslots;			/* snapshot_ops.max_workers */
-	SoWorkerSlot slots[FLEXIBLE_ARRAY_MEMBER];
-} SoShared;
-
-/* NULL unless the library was preloaded (and shared memory set up). */
-extern SoShared *so_shared;
+	bool		has_slot;
+	bool		ready;			/* attached and serving */
+	bool		busy;
+	pid_t		pid;
+	TimestampTz started_at;
+	int			sql_version;
+	bool		running[SO_NUM_JOBS];
+	int64		run_id[SO_NUM_JOBS];
+	SoSchedule	schedules[SO_NUM_JOBS];
+	/* the launcher's record of the database */
+	SoDbState	db_state;
+	int			failures;		/* consecutive failed starts */
+	TimestampTz last_error_at;
+	TimestampTz retry_at;
+	char		last_error[SO_MESSAGE_LEN];
+	int			slots_used;		/* snapshot_ops.max_workers slots in use */
+	int			nslots;
+	int			bgw_busy;		/* when NO_BGWORKER: workers of ours running */
+	int			bgw_waiting;	/* when NO_BGWORKER: databases waiting */
+} SoWorkerInfo;
 
 extern const char *const so_job_names[SO_NUM_JOBS];
 extern const char *const so_trigger_names[];
 extern const char *const so_run_status_names[];
 
+/* Parse a job name; -1 when unknown. */
+extern int	so_job_from_name(const char *name);
+
+/* Set up; from _PG_init during shared_preload_libraries. */
 extern void so_shmem_init(void);
 
-/* The slot of a database's worker (any state but free), or NULL; lock held. */
-extern SoWorkerSlot *so_find_slot(Oid dboid);
+/* Is the shared state there (library preloaded)? */
+extern bool so_shmem_loaded(void);
+
+/* Copy clipped on a character boundary (never a partial character). */
+extern void so_clip_copy(char *dst, const char *src, size_t dstsize);
+
+/* --- server time zone ------------------------------------------------- */
+
+/*
+ * The server's TimeZone (as postgresql.conf sets it, without any database
+ * or role setting), which schedules use when snapshot_ops.timezone is
+ * empty.  Published at start-up and by the launcher on every reload; false
+ * when the library is not preloaded.
+ */
+extern bool so_server_timezone(char *buf, size_t len);
+extern void so_publish_server_timezone(void);
+
+/* --- backends ----------------------------------------------------------- */
 
 /* Ask the launcher to start (or check) the worker of a database. */
 extern void so_request_worker(Oid dboid);
@@ -133,15 +193,111 @@ extern void so_request_worker(Oid dboid);
 extern void so_request_worker_at_commit(Oid dboid);
 
 /*
- * The server's TimeZone (as postgresql.conf sets it, without any database
- * or role setting), which schedules use when snapshot_ops.timezone is
- * empty.  Published at start-up and on every configuration reload; false
- * when the library is not preloaded.
+ * Ask the worker of dboid for a run of job.  A run of the job whose work
+ * is in progress is joined; otherwise a request is posted (joining a
+ * pending one) and the worker woken.  False when the database has no
+ * worker serving it.
  */
-extern bool so_server_timezone(char *buf, size_t len);
-extern void so_publish_server_timezone(void);
+extern bool so_request_post(Oid dboid, SoJob job, bool wait, SoTicket *ticket);
 
-/* Parse a job name; -1 when unknown. */
-extern int	so_job_from_name(const char *name);
+/*
+ * Where the request stands; fills *out for STARTED (run_id), DONE, and LOST
+ * when the run had started (gen != 0) before its worker exited.
+ */
+extern SoPoll so_request_poll(SoTicket *ticket, SoOutcome *out);
+
+/*
+ * Withdraw a request: a pending request that nobody else wants is dropped
+ * and never runs; a waiter of a started run stops counting as one.  Safe
+ * to call twice and after the worker exited.
+ */
+extern void so_request_withdraw(SoTicket *ticket);
+
+/* Sleep until the shared state changes or timeout_ms passed. */
+extern void so_request_sleep(long timeout_ms);
+extern void so_request_sleep_done(void);
+
+/* A copy of what is known about the worker of dboid. */
+extern void so_worker_info(Oid dboid, SoWorkerInfo *info);
+
+/* pid of the worker of dboid, 0 if none. */
+extern pid_t so_worker_pid(Oid dboid);
+
+/* --- the launcher ----------------------------------------------------- */
+
+extern void so_launcher_attach(Latch *latch);
+extern void so_launcher_detach(void);
+
+/* Requests from backends: a list of database OIDs; *rescan when it overflowed. */
+extern List *so_launcher_take_requests(bool *rescan);
+
+/* Does dboid have a slot (in any state)? */
+extern bool so_slot_exists(Oid dboid);
+
+/* Reserve a free slot for dboid; -1 when all snapshot_ops.max_workers are used. */
+extern int	so_slot_reserve(Oid dboid);
+
+/* Give back a slot whose worker could not be registered. */
+extern void so_slot_unreserve(int slotno);
+
+/*
+ * Free a slot whose worker is gone (it detached, or its process ended
+ * before attaching: never_attached_gone) and describe how it ended.  False
+ * when the slot is still in use.
+ */
+extern bool so_slot_reap(int slotno, bool never_attached_gone, SoSlotExit *out);
+
+/* Number of slots. */
+extern int	so_slot_count(void);
+
+/* Record the launcher's view of a database. */
+extern void so_db_set_state(Oid dboid, SoDbState state);
+extern void so_db_set_failure(Oid dboid, int failures, const char *error,
+							  TimestampTz retry_at);
+extern void so_db_clear_failures(Oid dboid);
+extern void so_db_set_bgworker_shortage(Oid dboid, int busy, int waiting);
+extern void so_db_forget(Oid dboid);
+
+/* --- a worker ----------------------------------------------------------- */
+
+/* Attach to the slot the launcher reserved; InvalidOid when it was given up. */
+extern Oid	so_worker_attach(int slotno, Latch *latch);
+
+/* Serving now: sql_version is the installed version it serves. */
+extern void so_worker_ready(int sql_version);
+
+/* How the launcher should react to this worker's exit, and why. */
+extern void so_worker_set_exit(SoExitAction action);
+extern void so_worker_set_exit_error(const char *error);
+
+/*
+ * before_shmem_exit: mark the slot stopped, end runs in progress as
+ * interrupted, wake waiting backends and the launcher.
+ */
+extern void so_worker_detach(void);
+
+/* Is a run of job requested? */
+extern bool so_worker_requested(SoJob job);
+
+/*
+ * A run of job starts: pending requests become its waiters.  Returns the
+ * run's generation.
+ */
+extern uint64 so_run_begin(SoJob job, int64 run_id, SoTrigger trigger);
+
+/*
+ * The part of the run that requesters asked for is done: publish its
+ * outcome and release the waiters.  The run goes on with upkeep that no
+ * backend waits for (and that must not wait for any of them).
+ */
+extern void so_run_work_done(SoJob job, SoRunStatus status, int64 rows,
+							 int64 ms, const char *message);
+
+/* The run is over (implies so_run_work_done() if not called yet). */
+extern void so_run_end(SoJob job, SoRunStatus status, int64 rows,
+					   int64 ms, const char *message);
+
+/* Publish a job's schedule as the worker uses it. */
+extern void so_worker_publish_schedule(SoJob job, const SoSchedule *schedule);
 
 #endif							/* SNAPSHOT_OPS_SHMEM_H */

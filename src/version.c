@@ -84,6 +84,7 @@ so_extension_lookup(SoExtension *ext)
 
 		ext->oid = form->oid;
 		ext->nspid = form->extnamespace;
+		ext->owner = form->extowner;
 		d = heap_getattr(tuple, Anum_pg_extension_extversion,
 						 RelationGetDescr(rel), &isnull);
 		if (!isnull)

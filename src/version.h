@@ -29,6 +29,7 @@ typedef struct SoExtension
 {
 	Oid			oid;			/* InvalidOid: not installed */
 	Oid			nspid;			/* schema of the user objects */
+	Oid			owner;			/* the extension's owner */
 	int			version;		/* SO_SQL_*, 0 when not installed */
 	char		version_text[NAMEDATALEN];	/* extversion as stored */
 } SoExtension;

@@ -100,7 +100,7 @@ ok( $node->poll_query_until('postgres', q{
 		 WHERE backend_type = 'snapshot_ops worker' AND datname = 'app1'}),
 	'a database removed from snapshot_ops.databases loses its worker');
 is( $node->safe_psql('app1', q{SELECT running, reason FROM snapshot_ops.worker_status()}),
-	'f|The database is not listed in snapshot_ops.databases.',
+	'f|The database is not listed in snapshot_ops.databases ("app2").',
 	'worker_status() says why');
 my ($ret, $stdout, $stderr) =
   $node->psql('app1', q{SELECT snapshot_ops.run_job('vacuum')});

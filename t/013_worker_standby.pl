@@ -39,7 +39,7 @@ is( $standby->safe_psql('postgres', q{
 		SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'snapshot_ops%'}),
 	'0', 'no launcher and no worker on the standby');
 is( $standby->safe_psql('app', q{SELECT loaded, running, reason FROM snapshot_ops.worker_status()}),
-	't|f|The server is in recovery; the worker starts after promotion.',
+	't|f|The server is in recovery (a hot standby): no worker runs until it is promoted.',
 	'worker_status() explains why');
 
 # from here on only the standby would run the schedule

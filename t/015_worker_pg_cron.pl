@@ -71,8 +71,11 @@ is( $node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{SELECT count(*) FROM session_snapshots}), '0',
 	"pg_cron's run_cleanup deleted the expired snapshots");
 is( $node->safe_psql('postgres', q{
-		SELECT count(*) FROM snapshot_ops.job_runs WHERE trigger <> 'manual'}),
+		SELECT count(*) FROM snapshot_ops.job_runs WHERE trigger IN ('schedule', 'catch_up')}),
 	'0', 'the worker scheduled nothing meanwhile');
+cmp_ok( $node->safe_psql('postgres', q{
+		SELECT count(*) FROM snapshot_ops.job_runs WHERE trigger = 'call' AND status = 'succeeded'}),
+	'>=', 1, "pg_cron's CALL run_cleanup() runs are in snapshot_ops.job_runs as trigger call");
 
 # unscheduling removes the jobs and gives scheduling back
 is($node->safe_psql('postgres', q{SELECT snapshot_ops.unschedule_pg_cron()}), '2',

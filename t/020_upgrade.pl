@@ -93,6 +93,10 @@ like($loaded10, qr/"loop_count": 42/, 'and loads from it');
 
 ok($node->poll_query_until('upgraded', q{SELECT running FROM snapshot_ops.worker_status()}),
 	'the worker runs in the 1.0 database');
+is($node->safe_psql('upgraded', q{SELECT count(*) FROM snapshot_ops.worker_status()}), '1',
+	"the 1.0 worker_status() is served by the new library");
+is($node->safe_psql('upgraded', q{SELECT count(*) FROM snapshot_ops.jobs WHERE next_run IS NOT NULL}), '2',
+	'the 1.0 jobs view is served by the new library');
 like($node->safe_psql('upgraded', q{SELECT trading.vacuum_snapshot_tables()}),
 	qr/^VACUUM ANALYZE completed for 4 tables/, 'the worker vacuums the 1.0 database');
 my $run = $node->safe_psql('upgraded', q{SELECT snapshot_ops.run_job('cleanup', true)});
@@ -131,8 +135,8 @@ is($node->safe_psql('upgraded', q{SELECT extversion FROM pg_extension WHERE extn
 is($node->safe_psql('upgraded', "SELECT trading.load_snapshot_by_id($id10) - 'created_at' - 'snapshot_id'"),
 	$loaded10, 'a snapshot saved under 1.0 loads the same under 1.1');
 
-ok($node->poll_query_until('upgraded', q{SELECT running FROM snapshot_ops.worker_status()}),
-	'the worker runs after the update');
+ok($node->poll_query_until('upgraded', q{SELECT running AND sql_version = '1.1' FROM snapshot_ops.worker_status()}),
+	'the worker restarts to serve version 1.1 after the update');
 like($node->safe_psql('upgraded', q{SELECT trading.vacuum_snapshot_tables()}),
 	qr/^VACUUM ANALYZE completed for 4 tables/, 'the worker vacuums after the update');
 $node->safe_psql('upgraded', q{

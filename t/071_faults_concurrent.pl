@@ -96,7 +96,10 @@ is($node->safe_psql('app', q{
 my $old_left = $node->safe_psql('app',
 	q{SELECT count(*) FROM session_snapshots WHERE session_id LIKE 'old_%'});
 my $deleted = $node->safe_psql('app', q{
-	SELECT coalesce(sum(rows_affected), 0) FROM snapshot_ops.job_runs WHERE job = 'cleanup'});
+	SELECT coalesce(sum(rows_affected), 0) FROM snapshot_ops.job_runs WHERE job = 'cleanup' AND trigger <> 'call'});
+is($node->safe_psql('app', q{
+	SELECT coalesce(sum(rows_affected), 0) FROM snapshot_ops.job_runs WHERE job = 'cleanup' AND trigger = 'call'}),
+	$deleted_by_calls, 'each CALL run_cleanup() is recorded with the snapshots it deleted');
 diag "old snapshots left $old_left; deleted by run_cleanup calls $deleted_by_calls, by the worker's runs $deleted";
 is($old_left + $deleted_by_calls + $deleted, 5000, 'old snapshots left plus deleted make 5000');
 is($old_left, 0, 'the repeated cleanups removed all 5000 old snapshots');

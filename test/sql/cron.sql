@@ -264,16 +264,24 @@ SELECT count(*) AS stored_settings
   FROM pg_db_role_setting s
  WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND array_to_string(s.setconfig, ',') LIKE '%snapshot_ops%';
--- a good value is accepted and shown by the jobs view
+-- a good value is accepted; the jobs view shows what this database's
+-- worker uses (source worker), which a session's SET does not change
 SET snapshot_ops.cleanup_schedule = '0 3 * * mon-fri';
-SELECT job, schedule, enabled FROM snapshot_ops.jobs ORDER BY job;
-SET snapshot_ops.enable_scheduler = off;
-SELECT job, enabled, next_run IS NULL AS no_next_run FROM snapshot_ops.jobs ORDER BY job;
-RESET snapshot_ops.enable_scheduler;
--- next_run is the first scheduled time after now, by the same code
-SET snapshot_ops.cleanup_schedule = '0 0 1 1 *';
-SELECT next_run = date_trunc('year', now()) + interval '1 year' AS next_new_year
-  FROM snapshot_ops.jobs WHERE job = 'cleanup';
+SHOW snapshot_ops.cleanup_schedule;
+DO $$
+BEGIN
+	FOR i IN 1 .. 300 LOOP
+		EXIT WHEN (SELECT running FROM snapshot_ops.worker_status());
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+END
+$$;
+SELECT job, schedule, enabled, source FROM snapshot_ops.jobs ORDER BY job;
+-- next_run is the instant the worker will use: the first run after now of
+-- the worker's schedule in the worker's zone
+SELECT j.job,
+	   j.next_run = (SELECT n FROM snapshot_ops.cron_next_runs(j.schedule, now(), 1, j.timezone) n) AS same_instant
+  FROM snapshot_ops.jobs j ORDER BY j.job;
 RESET snapshot_ops.cleanup_schedule;
 
 DROP EXTENSION snapshot_ops;

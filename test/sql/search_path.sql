@@ -287,7 +287,7 @@ CREATE FUNCTION pg_temp.record_jobs(run pg_catalog.text, step int, since timesta
 LANGUAGE sql AS $$
 	INSERT INTO pg_temp.res
 	SELECT run, step, 'job_runs',
-		   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(j.job, j.status, j.rows_affected) ORDER BY j.started_at)
+		   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(j.job, j.trigger, j.status, j.rows_affected) ORDER BY j.started_at)
 	  FROM snapshot_ops.job_runs j
 	 WHERE j.started_at OPERATOR(pg_catalog.>=) since
 $$;
