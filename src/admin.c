@@ -15,7 +15,8 @@
  *
  * worker_status() and job_schedules() changed their SQL contract in 1.1;
  * each keeps its 1.0 entry point, which serves the 1.0 shape to a
- * database not updated yet.
+ * database not updated yet.  worker_status() answers whatever the
+ * database's version: it is what a DBA reads when something is wrong.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -427,7 +428,6 @@ snapshot_ops_worker_status(PG_FUNCTION_ARGS)
 Datum
 snapshot_ops_worker_status_1_1(PG_FUNCTION_ARGS)
 {
-	so_require_version(SO_SQL_1_1, "snapshot_ops.worker_status()");
 	so_worker_status_rows(fcinfo, 13);
 	return (Datum) 0;
 }
@@ -509,7 +509,6 @@ snapshot_ops_job_schedules(PG_FUNCTION_ARGS)
 Datum
 snapshot_ops_job_schedules_1_1(PG_FUNCTION_ARGS)
 {
-	so_require_version(SO_SQL_1_1, "snapshot_ops.job_schedules()");
 	so_job_schedule_rows(fcinfo, 6);
 	return (Datum) 0;
 }

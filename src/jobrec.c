@@ -136,9 +136,9 @@ so_rec_try(SoRecWork work, void *arg, char **error)
 					 errmsg("extension \"snapshot_ops\" is not installed")));
 		snprintf(timeout, sizeof(timeout), "%d", SO_RECORD_LOCK_TIMEOUT_MS);
 		(void) set_config_option("lock_timeout", timeout, PGC_SUSET,
-								 PGC_S_OVERRIDE, GUC_ACTION_LOCAL, true, 0, false);
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		(void) set_config_option("statement_timeout", "0", PGC_SUSET,
-								 PGC_S_OVERRIDE, GUC_ACTION_LOCAL, true, 0, false);
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		GetUserIdAndSecContext(&save_userid, &save_sec);
 		SetUserIdAndSecContext(ext.owner,
 							   save_sec | SECURITY_LOCAL_USERID_CHANGE);

@@ -50,6 +50,7 @@
 #include "jobrec.h"
 #include "retention.h"
 #include "spi_util.h"
+#include "version.h"
 
 /* Status sets, as bits. */
 #define SO_ST_RUNNING	0x01
@@ -394,6 +395,7 @@ snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
+	so_require_version(SO_SQL_1_0, "cleanup_old_snapshots_30d()");
 	so_init_materialized_srf(fcinfo, 0);
 	month.day = 30;
 	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid),
@@ -442,6 +444,7 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dry_run must not be null")));
 
+	so_require_version(SO_SQL_1_0, "cleanup_old_snapshots()");
 	cutoff = so_cutoff(PG_GETARG_INTERVAL_P(0),
 					   GetCurrentTransactionStartTimestamp());
 	mask = so_parse_statuses(PG_GETARG_ARRAYTYPE_P(1));
@@ -491,6 +494,8 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 				 errhint("CALL it on its own, outside BEGIN ... COMMIT and not from a function; "
 						 "cleanup_old_snapshots() deletes in the current transaction.")));
 
+	/* deletes rows: never against SQL this library does not know */
+	so_require_version(SO_SQL_1_0, "snapshot_ops.run_cleanup()");
 	if (PG_ARGISNULL(0))
 		so_get_retention_period(&older_than);
 	else

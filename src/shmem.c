@@ -762,6 +762,20 @@ so_db_set_state(Oid dboid, SoDbState state)
 	LWLockRelease(so_shared->lock);
 }
 
+/* The same, with the sentence worker_status() shows for that state. */
+void
+so_db_set_state_note(Oid dboid, SoDbState state, const char *note)
+{
+	SoDbEntry  *e;
+
+	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
+	e = so_db_entry(dboid, true);
+	e->state = state;
+	e->last_error_at = GetCurrentTimestamp();
+	so_clip_copy(e->last_error, note, SO_MESSAGE_LEN);
+	LWLockRelease(so_shared->lock);
+}
+
 void
 so_db_set_failure(Oid dboid, int failures, const char *error,
 				  TimestampTz retry_at)

@@ -252,6 +252,7 @@ extern int	so_slot_count(void);
 
 /* Record the launcher's view of a database. */
 extern void so_db_set_state(Oid dboid, SoDbState state);
+extern void so_db_set_state_note(Oid dboid, SoDbState state, const char *note);
 extern void so_db_set_failure(Oid dboid, int failures, const char *error,
 							  TimestampTz retry_at);
 extern void so_db_clear_failures(Oid dboid);

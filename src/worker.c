@@ -84,6 +84,7 @@
 #include "jobs.h"
 #include "launcher.h"
 #include "shmem.h"
+#include "spi_util.h"
 #include "version.h"
 #include "worker.h"
 
@@ -161,11 +162,16 @@ so_worker_exit(SoExitAction action)
 	proc_exit(0);
 }
 
-/* Set a setting at the highest priority: no database or role setting wins. */
+/*
+ * Set a setting as a SET command in the session would: above every
+ * database, role and configuration-file setting, and still changeable
+ * locally by a transaction (PGC_S_OVERRIDE would also rewrite the values
+ * that SET LOCAL restores).
+ */
 static void
 so_pin(const char *name, const char *value)
 {
-	SetConfigOption(name, value, PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption(name, value, PGC_SUSET, PGC_S_SESSION);
 }
 
 /* The settings the worker depends on (see the file header). */
@@ -476,9 +482,9 @@ so_worker_startup(void)
 						   so_version_name(SO_SQL_NEWEST)),
 				 errhint("Install the snapshot_ops package that provides version \"%s\" and restart the server.",
 						 ext.version_text)));
-		so_worker_set_exit_error(psprintf("the database has snapshot_ops version %s, newer than the installed library (1.0 to %s)",
-										  ext.version_text, so_version_name(SO_SQL_NEWEST)));
-		so_db_set_state(MyDatabaseId, SO_DB_UNSUPPORTED);
+		so_db_set_state_note(MyDatabaseId, SO_DB_UNSUPPORTED,
+							 psprintf("the database has snapshot_ops version %s, newer than the installed library (1.0 to %s)",
+									  so_clip(ext.version_text, -1), so_version_name(SO_SQL_NEWEST)));
 		so_worker_exit(SO_EXIT_DONE);
 	}
 	so_extoid = ext.oid;
@@ -606,6 +612,9 @@ so_worker_main(Datum main_arg)
 		}
 		errors_in_row = 0;
 		MemoryContextReset(so_loop_cxt);
+
+		/* a background worker reports its statistics itself */
+		pgstat_report_stat(false);
 
 		now = GetCurrentTimestamp();
 		for (int j = 0; j < SO_NUM_JOBS && so_enable_scheduler; j++)
