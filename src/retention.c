@@ -40,11 +40,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
 #include "guc.h"
+#include "holds.h"
 #include "retention.h"
 #include "spi_util.h"
 
@@ -98,9 +100,10 @@ so_victims_cte(const char *qschema)
 }
 
 /*
- * Delete the session rows; the foreign keys' ON DELETE CASCADE removes the
- * children at the end of the statement, and the children counted here are
- * exactly those, as the statement's snapshot still sees them.  Arrays
+ * Delete the session rows; the cascade removes the children at the end of
+ * the statement (a statement trigger from version 1.1, src/refint.c; the
+ * foreign keys' ON DELETE CASCADE in 1.0), and the children counted here
+ * are exactly those, as the statement's snapshot still sees them.  Arrays
  * (= ANY) rather than joins keep every step an index probe whatever the
  * planner guesses for the batch size.
  */
@@ -162,6 +165,7 @@ so_status_array(int mask)
  * Delete (or count, for a dry run) at most limit expired snapshots (limit 0:
  * all) and add the rows per table to *counts; returns the number of session
  * snapshots.  With resume, start at *resume and advance it past this batch.
+ * While a retention hold exists, deletes nothing and says so (NOTICE).
  * Connects to SPI itself.
  */
 static int64
@@ -191,13 +195,45 @@ so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
 		values[3] = TimestampTzGetDatum(from);
 	}
 
+	/*
+	 * A retention hold (src/holds.c) stops every delete.  The hold is read
+	 * in the snapshot the delete then uses: a restore commits its rows and
+	 * its hold together, so rows the delete could see come with a hold the
+	 * check saw.
+	 */
+	if (!dry_run)
+	{
+		char	   *why;
+
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (so_retention_held(&why))
+		{
+			PopActiveSnapshot();
+			ereport(NOTICE,
+					(errmsg("snapshot_ops retention is on hold: no snapshot was deleted"),
+					 errdetail("%s", why),
+					 errhint("Once the restored or loaded data has been checked, resume retention with SELECT snapshot_ops.release_retention(); snapshot_ops.list_retention_holds() lists the holds.")));
+			return 0;
+		}
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (dry_run)
+	{
 		plan = so_kept_plan(&so_count_plan, nspid, so_count_sql, 4, argtypes);
+		so_execute_plan(plan, values, nulls, true, 0, SPI_OK_SELECT);
+	}
 	else
+	{
+		int			rc;
+
 		plan = so_kept_plan(&so_delete_plan, nspid, so_delete_sql, 4, argtypes);
-	so_execute_plan(plan, values, nulls, dry_run, 0, SPI_OK_SELECT);
+		rc = SPI_execute_snapshot(plan, values, nulls, GetActiveSnapshot(),
+								  InvalidSnapshot, false, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+	}
 	if (SPI_processed != 1)
 		elog(ERROR, "retention statement returned " UINT64_FORMAT " rows",
 			 SPI_processed);
@@ -210,6 +246,8 @@ so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
 											 SPI_tuptable->tupdesc, i + 2,
 											 &isnull));
 	SPI_finish();
+	if (!dry_run)
+		PopActiveSnapshot();
 
 	counts->sessions += got[0];
 	counts->positions += got[1];

@@ -63,6 +63,14 @@ AS 'MODULE_PATHNAME', 'snapshot_ops_refint_check_truncate';
 COMMENT ON FUNCTION snapshot_ops.refint_check_truncate()
 	IS 'truncate trigger of session_snapshots: refuse unless the child tables are empty afterwards (truncated in the same command)';
 
+CREATE FUNCTION snapshot_ops.note_bulk_load()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'snapshot_ops_note_bulk_load';
+
+COMMENT ON FUNCTION snapshot_ops.note_bulk_load()
+	IS 'statement trigger of the four snapshot tables: a COPY FROM into the table records a retention hold';
+
 /*
  * Child side: named like the foreign keys they replace, so that errors
  * and pg_constraint (contype 't') still name <child>_snapshot_id_fkey.
@@ -106,3 +114,85 @@ COMMENT ON TRIGGER session_snapshots_restrict_key_update ON session_snapshots
 	IS 'ON UPDATE NO ACTION: a snapshot_id that child rows reference cannot change';
 COMMENT ON TRIGGER session_snapshots_restrict_truncate ON session_snapshots
 	IS 'TRUNCATE session_snapshots only together with its child tables';
+
+/* Bulk loads record a retention hold. */
+CREATE TRIGGER session_snapshots_bulk_load_hold
+	AFTER INSERT ON session_snapshots
+	FOR EACH STATEMENT EXECUTE FUNCTION snapshot_ops.note_bulk_load();
+CREATE TRIGGER position_snapshots_bulk_load_hold
+	AFTER INSERT ON position_snapshots
+	FOR EACH STATEMENT EXECUTE FUNCTION snapshot_ops.note_bulk_load();
+CREATE TRIGGER metrics_snapshots_bulk_load_hold
+	AFTER INSERT ON metrics_snapshots
+	FOR EACH STATEMENT EXECUTE FUNCTION snapshot_ops.note_bulk_load();
+CREATE TRIGGER risk_guard_snapshots_bulk_load_hold
+	AFTER INSERT ON risk_guard_snapshots
+	FOR EACH STATEMENT EXECUTE FUNCTION snapshot_ops.note_bulk_load();
+
+COMMENT ON TRIGGER session_snapshots_bulk_load_hold ON session_snapshots
+	IS 'a COPY FROM into the table records a retention hold (snapshot_ops.retention_holds)';
+COMMENT ON TRIGGER position_snapshots_bulk_load_hold ON position_snapshots
+	IS 'a COPY FROM into the table records a retention hold (snapshot_ops.retention_holds)';
+COMMENT ON TRIGGER metrics_snapshots_bulk_load_hold ON metrics_snapshots
+	IS 'a COPY FROM into the table records a retention hold (snapshot_ops.retention_holds)';
+COMMENT ON TRIGGER risk_guard_snapshots_bulk_load_hold ON risk_guard_snapshots
+	IS 'a COPY FROM into the table records a retention hold (snapshot_ops.retention_holds)';
+
+/*
+ * Retention holds.  Not dumped (after_update()'s not_dumped list): a
+ * restore records its own.  Written and read only through the functions
+ * below and the bulk-load trigger, which work on it as its owner.
+ */
+CREATE TABLE snapshot_ops.retention_holds (
+	hold_id bigint GENERATED ALWAYS AS IDENTITY,
+	reason text NOT NULL,
+	source text NOT NULL,
+	held_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	held_by name NOT NULL DEFAULT CURRENT_USER,
+	CONSTRAINT retention_holds_pkey PRIMARY KEY (hold_id),
+	CONSTRAINT retention_holds_reason_check
+		CHECK (reason OPERATOR(pg_catalog.<>) ''),
+	CONSTRAINT retention_holds_source_check
+		CHECK (source OPERATOR(pg_catalog.=) ANY (ARRAY['bulk_load', 'manual']))
+);
+
+COMMENT ON TABLE snapshot_ops.retention_holds
+	IS 'while this table has a row, retention deletes nothing: one row per bulk load (COPY FROM) into a snapshot table and per snapshot_ops.hold_retention() call, until snapshot_ops.release_retention()';
+COMMENT ON COLUMN snapshot_ops.retention_holds.source
+	IS 'bulk_load (recorded by a COPY FROM into a snapshot table) or manual (hold_retention())';
+COMMENT ON COLUMN snapshot_ops.retention_holds.held_by
+	IS 'the role that loaded the rows or called hold_retention()';
+
+CREATE FUNCTION snapshot_ops.hold_retention(reason text)
+RETURNS bigint
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'snapshot_ops_hold_retention';
+
+COMMENT ON FUNCTION snapshot_ops.hold_retention(text)
+	IS 'hold retention (nothing is deleted) until release_retention(), for example before a restore that fires no triggers; returns the hold_id';
+
+CREATE FUNCTION snapshot_ops.release_retention(force boolean DEFAULT false)
+RETURNS integer
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'snapshot_ops_release_retention';
+
+COMMENT ON FUNCTION snapshot_ops.release_retention(boolean)
+	IS 'remove every retention hold and return how many; refused while child rows lack their session_snapshots row, unless force';
+
+CREATE FUNCTION snapshot_ops.list_retention_holds(
+	OUT hold_id bigint,
+	OUT reason text,
+	OUT source text,
+	OUT held_at timestamptz,
+	OUT held_by name)
+RETURNS SETOF record
+LANGUAGE C STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'snapshot_ops_list_retention_holds';
+
+COMMENT ON FUNCTION snapshot_ops.list_retention_holds()
+	IS 'the retention holds, oldest first: while there is one, retention deletes nothing';
+
+INSERT INTO snapshot_ops.access_level_functions (level, function_name, schema_kind) VALUES
+	('admin', 'hold_retention', 'admin'),
+	('admin', 'release_retention', 'admin'),
+	('admin', 'list_retention_holds', 'admin');
