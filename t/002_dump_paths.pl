@@ -18,9 +18,10 @@
 # Then the server restarts, so that each restored database's worker starts
 # with the restored history and runs its overdue cleanup at once: a minute
 # later every row is still there.  Releasing the holds of one database lets
-# the next cleanup delete exactly the expired rows.  Last, child inserts
-# racing parent deletes (read committed and repeatable read) never leave a
-# child without its parent.
+# the next cleanup delete exactly the expired rows.  A dump of a 1.0
+# database restores as 1.1, and reapply_access() gives its roles the
+# functions 1.1 added.  Last, child inserts racing parent deletes (read
+# committed and repeatable read) never leave a child without its parent.
 use strict;
 use warnings;
 
@@ -235,6 +236,42 @@ is($node->safe_psql($db, q{SELECT count(*) FROM trading.session_snapshots WHERE 
 							  AND (status <> 'running' OR snapshot_id NOT IN (SELECT snapshot_id FROM trading.v_latest_snapshots))}),
 	'0', "$db: nothing past the retention period is left but the latest snapshot of running sessions");
 is($node->safe_psql('fc_parallel', $counts_sql), $source_counts, 'the other restored databases are still held');
+
+# --- a dump taken under 1.0, restored where the default version is 1.1 ------
+# Roles keep the grants the dump carries; reapply_access() gives them the
+# functions of their level that 1.1 added.
+$node->safe_psql('postgres', q{
+	CREATE ROLE paths_admin;
+	CREATE DATABASE old10;
+	ALTER DATABASE old10 SET snapshot_ops.enable_scheduler = off;
+	CREATE DATABASE from10;
+});
+$node->safe_psql('old10', q{
+	CREATE EXTENSION snapshot_ops VERSION '1.0';
+	SELECT count(*) FROM snapshot_ops.grant_access('paths_admin', 'admin');
+	INSERT INTO session_snapshots (session_id, status, created_at)
+	SELECT 'old' || g, 'stopped', now() - interval '90 days' FROM generate_series(1, 50) g;
+	INSERT INTO position_snapshots (snapshot_id, position_key) SELECT snapshot_id, 'A' FROM session_snapshots;
+	INSERT INTO metrics_snapshots (snapshot_id) SELECT snapshot_id FROM session_snapshots;
+});
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('old10'), '-f', "$tmp/old10.dump" ],
+	'pg_dump of a 1.0 database');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-j', '4', '-d', $node->connstr('from10'), "$tmp/old10.dump" ],
+	'pg_restore -j 4 of the 1.0 dump into a new database');
+is( $node->safe_psql('from10', q{
+		SELECT extversion || ' ' || (SELECT count(*) FROM position_snapshots) || ' '
+			   || (SELECT count(*) FROM snapshot_ops.list_retention_holds())
+		  FROM pg_extension WHERE extname = 'snapshot_ops'}),
+	'1.1 50 4', 'the 1.0 dump restores as 1.1 with every row, and one hold per table (the empty one too)');
+is( $node->safe_psql('from10', q{
+		SELECT has_function_privilege('paths_admin', 'public.cleanup_old_snapshots(interval,text[],boolean)', 'EXECUTE')::text
+			   || ' ' || has_function_privilege('paths_admin', 'snapshot_ops.release_retention(boolean)', 'EXECUTE')::text}),
+	'true false', "the restored grants cover 1.0's functions, not those 1.1 added");
+$node->safe_psql('from10', 'SELECT count(*) FROM snapshot_ops.reapply_access()');
+is( $node->safe_psql('from10', q{
+		SELECT has_function_privilege('paths_admin', 'snapshot_ops.release_retention(boolean)', 'EXECUTE')::text
+			   || ' ' || has_function_privilege('paths_admin', 'snapshot_ops.list_retention_holds()', 'EXECUTE')::text}),
+	'true true', 'after reapply_access() the admin level includes the hold functions');
 
 # --- a child insert racing a parent delete never leaves an orphan -----------
 $node->safe_psql('postgres', 'CREATE DATABASE race');
