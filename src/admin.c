@@ -41,6 +41,7 @@
 #include "compat.h"
 #include "cron.h"
 #include "guc.h"
+#include "holds.h"
 #include "launcher.h"
 #include "shmem.h"
 #include "spi_util.h"
@@ -99,8 +100,14 @@ so_absence_reason(const SoWorkerInfo *info)
 		return psprintf("The database is not listed in snapshot_ops.databases (\"%s\").",
 						so_clip(so_databases, -1));
 	if (info->ready)
+	{
+		char	   *why;
+
+		if (so_retention_held(&why))
+			return psprintf("Retention is on hold, so the cleanup deletes nothing: %s", why);
 		return so_enable_scheduler ? NULL :
 			"The scheduler is off for this database (snapshot_ops.enable_scheduler): jobs run only on request.";
+	}
 	if (info->launcher_pid == 0)
 		return psprintf("The snapshot_ops launcher is not running; the postmaster starts it again within %d seconds.",
 						SO_RETRY_SECONDS);
@@ -434,7 +441,7 @@ snapshot_ops_worker_status_1_1(PG_FUNCTION_ARGS)
 
 /*
  * The rows of job_schedules(): job, schedule, enabled, next_run (1.0),
- * then timezone and source (1.1).  When this database's worker runs, what
+ * then timezone, source and retention_hold (1.1).  When this database's worker runs, what
  * it uses (source "worker"); otherwise what this session's settings would
  * give a worker (source "settings").
  */
@@ -445,14 +452,18 @@ so_job_schedule_rows(FunctionCallInfo fcinfo, int ncols)
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 	SoWorkerInfo info;
 	pg_tz	   *tz = so_schedule_timezone();
+	char	   *held_why = NULL;
 
 	so_init_materialized_srf(fcinfo, 0);
 	so_worker_info(MyDatabaseId, &info);
 
+	if (ncols > 6 && !so_retention_held(&held_why))
+		held_why = NULL;
+
 	for (int j = 0; j < SO_NUM_JOBS; j++)
 	{
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, false};
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, true};
 
 		values[0] = CStringGetTextDatum(so_job_names[j]);
 		if (info.ready && info.schedules[j].schedule[0] != '\0')
@@ -486,9 +497,13 @@ so_job_schedule_rows(FunctionCallInfo fcinfo, int ncols)
 			values[4] = CStringGetTextDatum(pg_get_timezone_name(tz));
 			values[5] = CStringGetTextDatum("settings");
 		}
+		if (j == SO_JOB_CLEANUP && held_why != NULL)
+		{
+			values[6] = CStringGetTextDatum(held_why);
+			nulls[6] = false;
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	(void) ncols;
 }
 
 /*
@@ -503,12 +518,13 @@ snapshot_ops_job_schedules(PG_FUNCTION_ARGS)
 }
 
 /*
- * snapshot_ops.job_schedules() of version 1.1: the columns of 1.0 and the
- * zone the schedule is evaluated in and where the figures come from.
+ * snapshot_ops.job_schedules() of version 1.1: the columns of 1.0, the
+ * zone the schedule is evaluated in, where the figures come from, and for
+ * the cleanup job the retention hold that makes it delete nothing.
  */
 Datum
 snapshot_ops_job_schedules_1_1(PG_FUNCTION_ARGS)
 {
-	so_job_schedule_rows(fcinfo, 6);
+	so_job_schedule_rows(fcinfo, 7);
 	return (Datum) 0;
 }

@@ -42,11 +42,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
 #include "guc.h"
+#include "holds.h"
 #include "jobrec.h"
 #include "retention.h"
 #include "spi_util.h"
@@ -67,7 +69,9 @@ static int	so_parse_statuses(ArrayType *statuses);
 static Datum so_status_array(int mask);
 static int64 so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit,
 					   bool dry_run, SoCleanupCounts *counts,
-					   TimestampTz *resume_at, int64 *resume_id);
+					   TimestampTz *resume_at, int64 *resume_id,
+					   char **held_why);
+static void so_held_notice(const char *why);
 static TimestampTz so_cutoff(const Interval *older_than, TimestampTz now);
 
 PG_FUNCTION_INFO_V1(snapshot_ops_cleanup_old_snapshots_30d);
@@ -106,11 +110,12 @@ so_victims_cte(const char *qschema)
 
 /*
  * Delete the session rows; the cascade removes the children at the end of
- * the statement, and the children counted here are exactly those, as the
- * statement's snapshot still sees them.  Arrays (= ANY) rather than joins
- * keep every step an index probe whatever the planner guesses for the
- * batch size.  Columns: the key (created_at, snapshot_id) of the last
- * snapshot deleted, then the rows per table.
+ * the statement (a statement trigger from version 1.1, src/refint.c; the
+ * foreign keys' ON DELETE CASCADE in 1.0), and the children counted here
+ * are exactly those, as the statement's snapshot still sees them.  Arrays
+ * (= ANY) rather than joins keep every step an index probe whatever the
+ * planner guesses for the batch size.  Columns: the key (created_at,
+ * snapshot_id) of the last snapshot deleted, then the rows per table.
  */
 static char *
 so_delete_sql(const char *qschema)
@@ -175,11 +180,13 @@ so_status_array(int mask)
  * all) whose key follows (*resume_at, *resume_id) when resume_at is given,
  * and add the rows per table to *counts; returns the number of session
  * snapshots and, with resume_at, moves the resume point past the last one.
- * Connects to SPI itself.
+ * While a retention hold exists (not for a dry run), deletes nothing,
+ * returns -1 and sets *held_why.  Connects to SPI itself.
  */
 static int64
 so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
-		  SoCleanupCounts *counts, TimestampTz *resume_at, int64 *resume_id)
+		  SoCleanupCounts *counts, TimestampTz *resume_at, int64 *resume_id,
+		  char **held_why)
 {
 	static Oid	argtypes[5] = {TIMESTAMPTZOID, TEXTARRAYOID, INT8OID,
 	TIMESTAMPTZOID, INT8OID};
@@ -211,13 +218,39 @@ so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
 		values[4] = Int64GetDatum(0);
 	}
 
+	/*
+	 * A retention hold (src/holds.c) stops every delete.  The hold is read
+	 * in the snapshot the delete then uses: a restore commits its rows and
+	 * its hold together, so rows the delete could see come with a hold the
+	 * check saw.
+	 */
+	if (!dry_run)
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (so_retention_held(held_why))
+		{
+			PopActiveSnapshot();
+			return -1;
+		}
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (dry_run)
+	{
 		plan = so_kept_plan(&so_count_plan, nspid, so_count_sql, 5, argtypes);
+		so_execute_plan(plan, values, nulls, true, 0, SPI_OK_SELECT);
+	}
 	else
+	{
+		int			rc;
+
 		plan = so_kept_plan(&so_delete_plan, nspid, so_delete_sql, 5, argtypes);
-	so_execute_plan(plan, values, nulls, dry_run, 0, SPI_OK_SELECT);
+		rc = SPI_execute_snapshot(plan, values, nulls, GetActiveSnapshot(),
+								  InvalidSnapshot, false, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+	}
 	if (SPI_processed != 1)
 		elog(ERROR, "retention statement returned " UINT64_FORMAT " rows",
 			 SPI_processed);
@@ -239,6 +272,8 @@ so_expire(Oid nspid, TimestampTz cutoff, int mask, int64 limit, bool dry_run,
 											 &isnull));
 	}
 	SPI_finish();
+	if (!dry_run)
+		PopActiveSnapshot();
 
 	counts->sessions += got[0];
 	counts->positions += got[1];
@@ -279,7 +314,15 @@ so_cleanup_step(SoCleanupRun *run)
 		mask |= SO_ST_RUNNING;
 	deleted = so_expire(so_extension_schema(), run->cutoff, mask,
 						run->batch_size, false, &run->counts,
-						&run->resume_at, &run->resume_id);
+						&run->resume_at, &run->resume_id, &run->held_why);
+	if (deleted < 0)
+	{
+		/* the run stops at the hold; what it deleted before stays deleted */
+		run->held = true;
+		run->held_why = MemoryContextStrdup(TopMemoryContext, run->held_why);
+		run->done = true;
+		return 0;
+	}
 	ms = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 	run->longest_ms = Max(run->longest_ms, ms);
 	if (deleted > 0)
@@ -383,6 +426,19 @@ so_cutoff(const Interval *older_than, TimestampTz now)
 }
 
 /*
+ * What the one-statement retention functions say when a retention hold
+ * stopped them: nothing was deleted, why, and how to resume.
+ */
+static void
+so_held_notice(const char *why)
+{
+	ereport(NOTICE,
+			(errmsg("snapshot_ops retention is on hold: no snapshot was deleted"),
+			 errdetail("%s", why),
+			 errhint("Once the restored or loaded data has been checked, resume retention with SELECT snapshot_ops.release_retention(); snapshot_ops.list_retention_holds() lists the holds.")));
+}
+
+/*
  * cleanup_old_snapshots_30d() RETURNS TABLE(deleted_sessions integer,
  * deleted_positions integer): the report's function, with true counts.
  */
@@ -392,16 +448,18 @@ snapshot_ops_cleanup_old_snapshots_30d(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Interval	month = {0};
 	SoCleanupCounts counts = {0};
+	char	   *why = NULL;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
 	so_require_version(SO_SQL_1_0, "cleanup_old_snapshots_30d()");
 	so_init_materialized_srf(fcinfo, 0);
 	month.day = 30;
-	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid),
-					 so_cutoff(&month, GetCurrentTransactionStartTimestamp()),
-					 SO_ST_STOPPED | SO_ST_CRASHED, 0, false, &counts,
-					 NULL, NULL);
+	if (so_expire(get_func_namespace(fcinfo->flinfo->fn_oid),
+				  so_cutoff(&month, GetCurrentTransactionStartTimestamp()),
+				  SO_ST_STOPPED | SO_ST_CRASHED, 0, false, &counts,
+				  NULL, NULL, &why) < 0)
+		so_held_notice(why);
 	if (counts.sessions > PG_INT32_MAX || counts.positions > PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -424,6 +482,7 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SoCleanupCounts counts = {0};
+	char	   *why = NULL;
 	TimestampTz cutoff;
 	int			mask;
 	Datum		values[4];
@@ -449,8 +508,9 @@ snapshot_ops_cleanup_old_snapshots(PG_FUNCTION_ARGS)
 					   GetCurrentTransactionStartTimestamp());
 	mask = so_parse_statuses(PG_GETARG_ARRAYTYPE_P(1));
 	so_init_materialized_srf(fcinfo, 0);
-	(void) so_expire(get_func_namespace(fcinfo->flinfo->fn_oid), cutoff, mask,
-					 0, PG_GETARG_BOOL(2), &counts, NULL, NULL);
+	if (so_expire(get_func_namespace(fcinfo->flinfo->fn_oid), cutoff, mask,
+				  0, PG_GETARG_BOOL(2), &counts, NULL, NULL, &why) < 0)
+		so_held_notice(why);
 
 	values[0] = Int64GetDatum(counts.sessions);
 	values[1] = Int64GetDatum(counts.positions);

@@ -57,10 +57,16 @@ so_quoted_schema(Oid nspid)
 	return pstrdup(quote_identifier(name));
 }
 
-SPIPlanPtr
-so_kept_plan(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
-			 int nargs, Oid *argtypes)
+/*
+ * The kept plan of *kp, prepared from the SQL that build() or build_arg()
+ * makes for schema nspid when there is none yet or the schema changed.
+ */
+static SPIPlanPtr
+so_kept_plan_common(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
+					SoSqlBuilderArg build_arg, int arg,
+					int nargs, Oid *argtypes)
 {
+	char	   *qschema;
 	char	   *sql;
 	SPIPlanPtr	plan;
 
@@ -73,7 +79,8 @@ so_kept_plan(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
 		kp->plan = NULL;
 	}
 
-	sql = build(so_quoted_schema(nspid));
+	qschema = so_quoted_schema(nspid);
+	sql = build != NULL ? build(qschema) : build_arg(qschema, arg);
 	plan = SPI_prepare(sql, nargs, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -83,6 +90,20 @@ so_kept_plan(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
 	kp->nspid = nspid;
 	pfree(sql);
 	return plan;
+}
+
+SPIPlanPtr
+so_kept_plan(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
+			 int nargs, Oid *argtypes)
+{
+	return so_kept_plan_common(kp, nspid, build, NULL, 0, nargs, argtypes);
+}
+
+SPIPlanPtr
+so_kept_plan_arg(SoKeptPlan *kp, Oid nspid, SoSqlBuilderArg build, int arg,
+				 int nargs, Oid *argtypes)
+{
+	return so_kept_plan_common(kp, nspid, NULL, build, arg, nargs, argtypes);
 }
 
 void

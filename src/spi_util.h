@@ -29,6 +29,12 @@ typedef struct SoKeptPlan
 /* Builds the SQL text of a plan for the given (quoted) schema name. */
 typedef char *(*SoSqlBuilder) (const char *qschema);
 
+/*
+ * The same for a family of plans that differ in one more value (which of
+ * the tables a statement works on, say): build(qschema, arg).
+ */
+typedef char *(*SoSqlBuilderArg) (const char *qschema, int arg);
+
 /* OID of the schema of extension snapshot_ops; ERROR if it is not installed. */
 extern Oid	so_extension_schema(void);
 
@@ -41,6 +47,11 @@ extern char *so_quoted_schema(Oid nspid);
  */
 extern SPIPlanPtr so_kept_plan(SoKeptPlan *kp, Oid nspid, SoSqlBuilder build,
 							   int nargs, Oid *argtypes);
+
+/* The same, with SQL from build(qschema, arg); one SoKeptPlan per arg. */
+extern SPIPlanPtr so_kept_plan_arg(SoKeptPlan *kp, Oid nspid,
+								   SoSqlBuilderArg build, int arg,
+								   int nargs, Oid *argtypes);
 
 /* Execute a kept plan; elog(ERROR) unless SPI returns expected_rc. */
 extern void so_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,

@@ -57,13 +57,14 @@ CREATE FUNCTION snapshot_ops.job_schedules(
 	OUT enabled boolean,
 	OUT next_run timestamptz,
 	OUT timezone text,
-	OUT source text)
+	OUT source text,
+	OUT retention_hold text)
 RETURNS SETOF record
-LANGUAGE C STABLE PARALLEL SAFE
+LANGUAGE C STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'snapshot_ops_job_schedules_1_1';
 
 COMMENT ON FUNCTION snapshot_ops.job_schedules()
-	IS 'each job''s schedule, time zone and next run as this database''s worker uses them (source worker), or as the current settings give them when no worker runs (source settings); next_run NULL when snapshot_ops.enable_scheduler is off';
+	IS 'each job''s schedule, time zone and next run as this database''s worker uses them (source worker), or as the current settings give them when no worker runs (source settings); next_run NULL when snapshot_ops.enable_scheduler is off; retention_hold says why the cleanup deletes nothing while a retention hold exists';
 
 CREATE VIEW snapshot_ops.jobs AS
 SELECT s.job,
@@ -75,7 +76,8 @@ SELECT s.job,
 	   r.message AS last_message,
 	   s.next_run,
 	   s.timezone,
-	   s.source
+	   s.source,
+	   s.retention_hold
   FROM snapshot_ops.job_schedules() s
   LEFT JOIN LATERAL (
 		SELECT jr.started_at, jr.finished_at, jr.status, jr.message
@@ -84,4 +86,4 @@ SELECT s.job,
 		 ORDER BY jr.started_at DESC, jr.run_id DESC
 		 LIMIT 1) r ON true;
 
-COMMENT ON VIEW snapshot_ops.jobs IS 'each job of the worker: schedule, time zone, last run and its result, next run as the worker uses it';
+COMMENT ON VIEW snapshot_ops.jobs IS 'each job of the worker: schedule, time zone, last run and its result, next run as the worker uses it, and the retention hold that keeps the cleanup from deleting';

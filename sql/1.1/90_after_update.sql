@@ -42,8 +42,11 @@ DECLARE
 	ext_config oid[];
 	r record;
 	problems text[] := '{}';
-	-- tables whose rows the scripts themselves insert: never dumped
-	not_dumped constant text[] := ARRAY['snapshot_ops.access_level_functions'];
+	-- tables whose rows the scripts themselves insert, or that a restore
+	-- must not bring back (retention_holds: a restore makes its own): never
+	-- dumped
+	not_dumped constant text[] := ARRAY['snapshot_ops.access_level_functions',
+										'snapshot_ops.retention_holds'];
 	-- the report's autovacuum settings, per table
 	expected_options constant text[][] := ARRAY[
 		['session_snapshots', 'autovacuum_vacuum_scale_factor=0.05,autovacuum_analyze_scale_factor=0.02,autovacuum_vacuum_cost_delay=10'],

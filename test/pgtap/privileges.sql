@@ -26,7 +26,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(181);
+SELECT plan(215);
 
 -- tables: SELECT for every level, INSERT from writer, DELETE for admin only
 SELECT table_privs_are('trading', t, 'pgtap_so_reader', ARRAY['SELECT'],
@@ -60,10 +60,13 @@ SELECT table_privs_are('trading', v, r, ARRAY[]::text[], r || ' may not read ' |
 SELECT table_privs_are('snapshot_ops', t, 'pgtap_so_admin', ARRAY['SELECT'], 'admin may only read snapshot_ops.' || t)
   FROM unnest(ARRAY['job_runs', 'jobs']) t;
 SELECT table_privs_are('snapshot_ops', t, r, ARRAY[]::text[], r || ' has no privilege on snapshot_ops.' || t)
-  FROM unnest(ARRAY['job_runs', 'jobs', 'access_level_functions']) t,
+  FROM unnest(ARRAY['job_runs', 'jobs', 'access_level_functions', 'retention_holds']) t,
 	   unnest(ARRAY['pgtap_so_reader', 'pgtap_so_writer', 'pgtap_so_nobody', 'public']) r;
 SELECT table_privs_are('snapshot_ops', 'access_level_functions', 'pgtap_so_admin', ARRAY[]::text[],
 					   'admin has no privilege on snapshot_ops.access_level_functions');
+-- retention holds: through the admin level's functions only
+SELECT table_privs_are('snapshot_ops', 'retention_holds', 'pgtap_so_admin', ARRAY[]::text[],
+					   'admin has no privilege on snapshot_ops.retention_holds');
 
 -- schemas: USAGE, never CREATE
 SELECT schema_privs_are('snapshot_ops', r, ARRAY['USAGE'], r || ' may use schema snapshot_ops')
@@ -98,7 +101,15 @@ INSERT INTO expected_exec VALUES
 	('snapshot_ops', 'access_statements', '{regrole,text,boolean}', '{}'),
 	('snapshot_ops', 'reapply_access', '{}', '{}'),
 	('snapshot_ops', 'after_update', '{}', '{}'),
-	('snapshot_ops', 'start_worker', '{}', '{}');
+	('snapshot_ops', 'start_worker', '{}', '{}'),
+	('snapshot_ops', 'hold_retention', '{text}', '{admin}'),
+	('snapshot_ops', 'release_retention', '{boolean}', '{admin}'),
+	('snapshot_ops', 'list_retention_holds', '{}', '{admin}'),
+	('snapshot_ops', 'refint_check_parent', '{}', '{}'),
+	('snapshot_ops', 'refint_cascade_delete', '{}', '{}'),
+	('snapshot_ops', 'refint_restrict_key_update', '{}', '{}'),
+	('snapshot_ops', 'refint_check_truncate', '{}', '{}'),
+	('snapshot_ops', 'note_bulk_load', '{}', '{}');
 
 SELECT is((SELECT count(*)::int FROM pg_proc p
 			 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
@@ -144,11 +155,19 @@ SELECT throws_ok($$SELECT * FROM trading.cleanup_old_snapshots_30d()$$, '42501',
 				 'writer may not run retention');
 SELECT throws_ok($$SELECT count(*) FROM snapshot_ops.job_runs$$, '42501', NULL,
 				 'writer may not read the job history');
+SELECT throws_ok($$SELECT snapshot_ops.release_retention()$$, '42501',
+				 'permission denied for function release_retention', 'writer may not release retention');
 SET ROLE pgtap_so_admin;
 SELECT lives_ok($$SELECT * FROM trading.cleanup_old_snapshots('30 days', '{stopped}', true)$$,
 				'admin may run retention');
 SELECT lives_ok($$SELECT count(*) FROM snapshot_ops.job_runs$$, 'admin may read the job history');
 SELECT lives_ok($$SELECT count(*) FROM snapshot_ops.worker_status()$$, 'admin may see the worker');
+SELECT lives_ok($$SELECT snapshot_ops.hold_retention('pgtap')$$, 'admin may hold retention');
+SELECT is((SELECT held_by::text FROM snapshot_ops.list_retention_holds()), 'pgtap_so_admin',
+		  'admin may list the holds, and the hold is in its name');
+SELECT is(snapshot_ops.release_retention(), 1, 'admin may release retention');
+SELECT throws_ok($$SELECT count(*) FROM snapshot_ops.retention_holds$$, '42501', NULL,
+				 'admin reads holds only through list_retention_holds()');
 SELECT throws_ok($$UPDATE trading.session_snapshots SET status = 'running'$$, '42501', NULL,
 				 'admin may not update snapshots');
 SELECT throws_ok($$TRUNCATE trading.position_snapshots$$, '42501', NULL, 'admin may not truncate');

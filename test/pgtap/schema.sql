@@ -11,7 +11,7 @@ BEGIN;
 CREATE SCHEMA trading;
 CREATE EXTENSION snapshot_ops SCHEMA trading;
 
-SELECT plan(85);
+SELECT plan(94);
 
 -- schemas
 SELECT has_schema('trading');
@@ -49,11 +49,13 @@ SELECT col_type_is('trading', 'position_snapshots', 'order_b_data', 'jsonb', 'or
 SELECT col_type_is('trading', 'position_snapshots', 'position_open_time', 'timestamp with time zone', 'position_open_time timestamptz');
 SELECT col_type_is('trading', 'position_snapshots', 'created_at', 'timestamp with time zone', 'position created_at timestamptz');
 SELECT col_is_pk('trading', 'position_snapshots', ARRAY['snapshot_id', 'position_key'], 'unique (snapshot_id, position_key) as the key');
-SELECT fk_ok('trading', 'position_snapshots', 'snapshot_id', 'trading', 'session_snapshots', 'snapshot_id');
+SELECT trigger_is('trading', 'position_snapshots', 'position_snapshots_snapshot_id_fkey',
+				  'snapshot_ops', 'refint_check_parent', 'position snapshot_id references session_snapshots (trigger)');
 
 -- metrics_snapshots
 SELECT col_is_pk('trading', 'metrics_snapshots', 'snapshot_id', 'one metrics row per snapshot');
-SELECT fk_ok('trading', 'metrics_snapshots', 'snapshot_id', 'trading', 'session_snapshots', 'snapshot_id');
+SELECT trigger_is('trading', 'metrics_snapshots', 'metrics_snapshots_snapshot_id_fkey',
+				  'snapshot_ops', 'refint_check_parent', 'metrics snapshot_id references session_snapshots (trigger)');
 SELECT col_type_is('trading', 'metrics_snapshots', c, 'bigint', c || ' bigint')
   FROM unnest(ARRAY['total_trades_opened', 'total_trades_closed', 'total_winning_trades']) c;
 SELECT col_type_is('trading', 'metrics_snapshots', c, 'numeric', c || ' numeric')
@@ -65,7 +67,8 @@ SELECT col_type_is('trading', 'metrics_snapshots', 'created_at', 'timestamp with
 
 -- risk_guard_snapshots
 SELECT col_is_pk('trading', 'risk_guard_snapshots', 'snapshot_id', 'one risk_guard row per snapshot');
-SELECT fk_ok('trading', 'risk_guard_snapshots', 'snapshot_id', 'trading', 'session_snapshots', 'snapshot_id');
+SELECT trigger_is('trading', 'risk_guard_snapshots', 'risk_guard_snapshots_snapshot_id_fkey',
+				  'snapshot_ops', 'refint_check_parent', 'risk_guard snapshot_id references session_snapshots (trigger)');
 SELECT col_type_is('trading', 'risk_guard_snapshots', 'session_start_time', 'timestamp with time zone', 'risk session_start_time timestamptz');
 SELECT col_type_is('trading', 'risk_guard_snapshots', 'daily_loss_usd', 'numeric', 'daily_loss_usd numeric');
 SELECT col_type_is('trading', 'risk_guard_snapshots', c, 'jsonb', c || ' jsonb')
@@ -73,10 +76,30 @@ SELECT col_type_is('trading', 'risk_guard_snapshots', c, 'jsonb', c || ' jsonb')
 					'per_symbol_capital_used', 'per_symbol_position_count']) c;
 SELECT col_type_is('trading', 'risk_guard_snapshots', 'created_at', 'timestamp with time zone', 'risk created_at timestamptz');
 
--- every foreign key cascades on delete
-SELECT is(count(*)::int, 3, 'three foreign keys to session_snapshots, all ON DELETE CASCADE')
-  FROM pg_constraint
- WHERE contype = 'f' AND confrelid = 'trading.session_snapshots'::regclass AND confdeltype = 'c';
+-- The references to session_snapshots are triggers (src/refint.c), so that
+-- a parallel restore may load the tables in any order: three not
+-- deferrable constraint triggers named like the foreign keys they replace,
+-- no declarative foreign key, and on the parent the cascade (a statement
+-- trigger with the deleted rows), key-update and truncate triggers.
+SELECT is(count(*)::int, 3, 'three constraint triggers *_snapshot_id_fkey on the child tables, not deferrable')
+  FROM pg_constraint c JOIN pg_trigger t ON t.tgconstraint = c.oid
+ WHERE c.contype = 't' AND NOT c.condeferrable
+   AND c.conname = (SELECT r.relname FROM pg_class r WHERE r.oid = c.conrelid) || '_snapshot_id_fkey'
+   AND c.connamespace = 'trading'::regnamespace
+   AND t.tgfoid = 'snapshot_ops.refint_check_parent()'::regprocedure;
+SELECT is(count(*)::int, 0, 'no declarative foreign key to session_snapshots')
+  FROM pg_constraint WHERE contype = 'f' AND confrelid = 'trading.session_snapshots'::regclass;
+SELECT triggers_are('trading', 'session_snapshots', ARRAY['session_snapshots_cascade_delete',
+	'session_snapshots_restrict_key_update', 'session_snapshots_restrict_truncate',
+	'session_snapshots_bulk_load_hold'], 'session_snapshots: cascade, key update, truncate and bulk-load triggers');
+SELECT is((SELECT pg_get_triggerdef(oid) FROM pg_trigger
+			WHERE tgrelid = 'trading.session_snapshots'::regclass AND tgname = 'session_snapshots_cascade_delete'),
+		  'CREATE TRIGGER session_snapshots_cascade_delete AFTER DELETE ON trading.session_snapshots '
+		  'REFERENCING OLD TABLE AS deleted_snapshots FOR EACH STATEMENT EXECUTE FUNCTION snapshot_ops.refint_cascade_delete()',
+		  'ON DELETE CASCADE is one statement trigger with the deleted rows');
+SELECT trigger_is('trading', t, t || '_bulk_load_hold', 'snapshot_ops', 'note_bulk_load',
+				  t || ': a COPY into it records a retention hold')
+  FROM unnest(ARRAY['position_snapshots', 'metrics_snapshots', 'risk_guard_snapshots']) t;
 
 -- check constraints
 SELECT has_check('trading', 'session_snapshots', 'session_snapshots has checks');
@@ -128,6 +151,12 @@ SELECT is((SELECT reloptions FROM pg_class WHERE oid = 'trading.metrics_snapshot
 SELECT is((SELECT reloptions FROM pg_class WHERE oid = 'trading.risk_guard_snapshots'::regclass),
 		  ARRAY['autovacuum_vacuum_scale_factor=0.05', 'autovacuum_analyze_scale_factor=0.02'],
 		  'risk_guard_snapshots reloptions');
+
+-- retention holds: a table of the admin schema, not dumped
+SELECT has_table('snapshot_ops', 'retention_holds', 'snapshot_ops.retention_holds exists');
+SELECT col_is_pk('snapshot_ops', 'retention_holds', 'hold_id', 'hold_id is the key of a hold');
+SELECT ok(NOT ('snapshot_ops.retention_holds'::regclass = ANY (extconfig)), 'retention holds are not dumped (a restore makes its own)')
+  FROM pg_extension WHERE extname = 'snapshot_ops';
 
 -- views
 SELECT views_are('trading', ARRAY['v_latest_snapshots', 'v_latest_snapshot_details',

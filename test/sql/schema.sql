@@ -40,6 +40,24 @@ SELECT pg_temp.expect_error($$INSERT INTO position_snapshots (snapshot_id, posit
 SELECT pg_temp.expect_error($$INSERT INTO position_snapshots (snapshot_id, position_key) VALUES (1, '')$$);
 SELECT pg_temp.expect_error($$INSERT INTO position_snapshots (snapshot_id, position_key) VALUES (999, 'X')$$);
 
+-- The references to session_snapshots are kept by triggers (src/refint.c;
+-- test/sql/integrity.sql tests them): no declarative foreign key, a
+-- constraint trigger on each child named like the foreign key it replaces,
+-- and on the parent the cascade, key update and truncate triggers; every
+-- table records a retention hold when COPY loads it.
+SELECT count(*) AS declarative_foreign_keys FROM pg_constraint
+ WHERE contype = 'f' AND confrelid = 'session_snapshots'::regclass;
+SELECT c.conrelid::regclass AS child, c.conname, c.contype, c.condeferrable, t.tgfoid::regproc AS function
+  FROM pg_constraint c JOIN pg_trigger t ON t.tgconstraint = c.oid
+ WHERE c.conname LIKE '%snapshot_id_fkey'
+ ORDER BY c.conrelid;
+SELECT t.tgrelid::regclass AS on_table, pg_get_triggerdef(t.oid) AS definition
+  FROM pg_trigger t
+ WHERE NOT t.tgisinternal
+   AND t.tgrelid IN ('session_snapshots'::regclass, 'position_snapshots'::regclass,
+					 'metrics_snapshots'::regclass, 'risk_guard_snapshots'::regclass)
+ ORDER BY t.tgrelid, t.tgname;
+
 -- none of the failed statements left anything behind
 SELECT (SELECT count(*) FROM session_snapshots) AS sessions,
 	   (SELECT count(*) FROM position_snapshots) AS positions,

@@ -173,6 +173,13 @@ INSERT INTO ops (op, stmt) VALUES
 	('insert access_level_functions', $$INSERT INTO snapshot_ops.access_level_functions
 		VALUES ('reader', 'grant_access', 'admin')$$),
 	('setval identity sequence', $$SELECT setval(pg_get_serial_sequence('session_snapshots', 'snapshot_id'), 1)$$),
+	-- retention holds: only through the admin level's functions
+	('select retention_holds', 'SELECT count(*) FROM snapshot_ops.retention_holds'),
+	('insert retention_holds', $$INSERT INTO snapshot_ops.retention_holds (reason, source) VALUES ('x', 'manual')$$),
+	('delete retention_holds', 'DELETE FROM snapshot_ops.retention_holds'),
+	('hold_retention', $$SELECT snapshot_ops.hold_retention('security test')$$),
+	('list_retention_holds', 'SELECT count(*) FROM snapshot_ops.list_retention_holds()'),
+	('release_retention', 'SELECT snapshot_ops.release_retention()'),
 	-- the SQL API
 	('load_snapshot', $$SELECT load_snapshot('sec_2')$$),
 	('load_snapshot_by_id', $$SELECT load_snapshot_by_id(1)$$),
