@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * restore.c
+ * cmd_restore.c
  *		The restore and verify commands.
  *
  * Both first check the backup completely without touching a server: its
@@ -29,7 +29,7 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/restore.c
+ *	  tools/snapshot_ops_backup/cmd_restore.c
  *
  *-------------------------------------------------------------------------
  */
@@ -41,7 +41,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sob.h"
+#include "snapshot_ops_backup.h"
 
 /* State of the stream being fed to psql. */
 typedef struct RestoreFeed

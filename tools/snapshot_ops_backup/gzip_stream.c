@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * gzstream.c
+ * gzip_stream.c
  *		gzip streams of snapshot_ops_backup: compress pg_dump's output into
  *		a file, and read a backup back, checking it completely.
  *
@@ -14,7 +14,7 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/gzstream.c
+ *	  tools/snapshot_ops_backup/gzip_stream.c
  *
  *-------------------------------------------------------------------------
  */
@@ -27,7 +27,7 @@
 
 #include <zlib.h>
 
-#include "sob.h"
+#include "snapshot_ops_backup.h"
 
 /* Write all of buf to fd, retrying after short writes and EINTR. */
 static int

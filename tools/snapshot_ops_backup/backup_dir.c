@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * files.c
+ * backup_dir.c
  *		The backup directory: the list and rotate commands, checksum files,
  *		and the file system helpers the other commands share.
  *
@@ -18,7 +18,7 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/files.c
+ *	  tools/snapshot_ops_backup/backup_dir.c
  *
  *-------------------------------------------------------------------------
  */
@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sob.h"
+#include "snapshot_ops_backup.h"
 
 #define SOB_SUFFIX			".sql.gz"
 #define SOB_CHECKSUM_SUFFIX ".sha256"

@@ -14,12 +14,12 @@
  *	 snapshot_ops_backup verify  [--restore-file FILE] [--dir DIR] [-d CONNINFO]
  *
  * This file parses the command line and dispatches; each command lives in
- * its own file (see sob.h).
+ * its own file (see snapshot_ops_backup.h).
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/snapshot_ops_backup.c
+ *	  tools/snapshot_ops_backup/snapshot_ops_backup.c
  *
  *-------------------------------------------------------------------------
  */
@@ -33,7 +33,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "sob.h"
+#include "snapshot_ops_backup.h"
 
 volatile int sob_interrupted = 0;
 

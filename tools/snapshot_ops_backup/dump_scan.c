@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * dumpscan.c
+ * dump_scan.c
  *		Count the rows of every table in a plain-format pg_dump stream.
  *
  * pg_dump writes the data of a table as a comment block naming it ("-- Data
@@ -19,14 +19,14 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/dumpscan.c
+ *	  tools/snapshot_ops_backup/dump_scan.c
  *
  *-------------------------------------------------------------------------
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "sob.h"
+#include "snapshot_ops_backup.h"
 
 #define SCAN_DATA_COMMENT	"-- Data for Name: "
 #define SCAN_DATA_TYPE		"; Type: TABLE DATA;"

@@ -13,7 +13,7 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/sha256.c
+ *	  tools/snapshot_ops_backup/sha256.c
  *
  *-------------------------------------------------------------------------
  */

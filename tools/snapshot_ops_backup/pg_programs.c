@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * child.c
+ * pg_programs.c
  *		Run pg_dump and psql as child processes, without a shell.
  *
  * The programs are looked up next to the server binaries of the PostgreSQL
@@ -14,7 +14,7 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/child.c
+ *	  tools/snapshot_ops_backup/pg_programs.c
  *
  *-------------------------------------------------------------------------
  */
@@ -28,7 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sob.h"
+#include "snapshot_ops_backup.h"
 
 #ifndef SOB_PGBINDIR
 #define SOB_PGBINDIR ""

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * backup.c
+ * cmd_backup.c
  *		The backup command: pg_dump, compressed on the fly, published
  *		atomically with its checksum.
  *
@@ -17,7 +17,7 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/backup.c
+ *	  tools/snapshot_ops_backup/cmd_backup.c
  *
  *-------------------------------------------------------------------------
  */
@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sob.h"
+#include "snapshot_ops_backup.h"
 
 /* The files of one backup being written. */
 typedef struct BackupFiles

@@ -1,25 +1,26 @@
 /*-------------------------------------------------------------------------
  *
- * sob.h
+ * snapshot_ops_backup.h
  *		Shared declarations of snapshot_ops_backup, the backup tool of the
  *		snapshot_ops extension.
  *
  * The tool is split by concern: option parsing and dispatch
- * (snapshot_ops_backup.c), the backup command (backup.c), the commands that
- * only look at files (files.c: list and rotate), restore and verify
- * (restore.c), the gzip streams (gzstream.c), the dump scanner that counts
- * COPY rows (dumpscan.c), libpq connections (conn.c), child processes
- * (child.c) and SHA-256 (sha256.c).
+ * (snapshot_ops_backup.c), the backup command (cmd_backup.c), restore and
+ * verify (cmd_restore.c), the backup directory with the list and rotate
+ * commands (backup_dir.c), the gzip streams (gzip_stream.c), the dump
+ * scanner that counts COPY rows (dump_scan.c), libpq connections
+ * (database.c), pg_dump and psql as child processes (pg_programs.c) and
+ * SHA-256 (sha256.c).
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/sob.h
+ *	  tools/snapshot_ops_backup/snapshot_ops_backup.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef SOB_H
-#define SOB_H
+#ifndef SNAPSHOT_OPS_BACKUP_H
+#define SNAPSHOT_OPS_BACKUP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -195,4 +196,4 @@ extern int	sob_pipe(int fds[2], bool keep_read);
 extern int	sob_wait(pid_t pid, const char *program);
 extern const char *sob_program_path(const char *program);
 
-#endif							/* SOB_H */
+#endif							/* SNAPSHOT_OPS_BACKUP_H */

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * conn.c
+ * database.c
  *		Connections of snapshot_ops_backup: the -d connection string, the
  *		connection strings handed to pg_dump and psql, and the queries the
  *		tool runs itself.
@@ -15,7 +15,7 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/conn.c
+ *	  tools/snapshot_ops_backup/database.c
  *
  *-------------------------------------------------------------------------
  */
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sob.h"
+#include "snapshot_ops_backup.h"
 
 const char *const sob_tables[SOB_NTABLES] = {
 	"session_snapshots",

@@ -6,7 +6,7 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/sha256.h
+ *	  tools/snapshot_ops_backup/sha256.h
  *
  *-------------------------------------------------------------------------
  */
