@@ -33,15 +33,24 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
+#include "postgres_fe.h"
+
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include "snapshot_ops_backup.h"
+#include "common/logging.h"
+#include "portability/instr_time.h"
+
+#include "backup_dir.h"
+#include "checksum.h"
+#include "commands.h"
+#include "database.h"
+#include "dump_scan.h"
+#include "gzip_stream.h"
+#include "human_units.h"
+#include "interrupt.h"
+#include "pg_programs.h"
 
 /* State of the stream being fed to psql. */
 typedef struct RestoreFeed
@@ -88,20 +97,21 @@ restore_consume_pipe(void *arg, const char *buf, size_t len)
 static int
 restore_check_file(const char *path, bool no_checksum, SobDumpScan *scan)
 {
-	char		hex[SOB_SHA256_HEX_LENGTH + 1];
+	char		hex[SOB_SHA256_HEX_LEN + 1];
 	char		errbuf[1024];
-	char		size1[32];
-	char		size2[32];
-	unsigned long long compressed = 0;
+	char		size1[SOB_HUMAN_LEN];
+	char		size2[SOB_HUMAN_LEN];
+	uint64		compressed = 0;
 	SobChecksumStatus st;
-	int			rc;
+	SobGzResult rc;
+	int			fd;
 
 	if (access(path, R_OK) < 0)
 	{
-		sob_error("could not read \"%s\": %s", path, strerror(errno));
+		pg_log_error("could not read \"%s\": %m", path);
 		return SOB_EXIT_IO;
 	}
-	st = sob_checksum_check(path, hex);
+	st = sob_checksum_file(path, hex);
 	switch (st)
 	{
 		case SOB_CHECKSUM_OK:
@@ -111,9 +121,9 @@ restore_check_file(const char *path, bool no_checksum, SobDumpScan *scan)
 			{
 				char	   *cpath = sob_checksum_path(path);
 
-				sob_error("checksum mismatch: \"%s\" has sha256 %s, which \"%s\" does not record",
-						  path, hex, cpath);
-				free(cpath);
+				pg_log_error("checksum mismatch: \"%s\" has sha256 %s, which \"%s\" does not record",
+							 path, hex, cpath);
+				pg_free(cpath);
 				return SOB_EXIT_VERIFY;
 			}
 		case SOB_CHECKSUM_MISSING:
@@ -121,41 +131,47 @@ restore_check_file(const char *path, bool no_checksum, SobDumpScan *scan)
 			{
 				char	   *cpath = sob_checksum_path(path);
 
-				sob_error("checksum file \"%s\" is missing or invalid", cpath);
-				fprintf(stderr, "Use --no-checksum to rely on the gzip check alone.\n");
-				free(cpath);
+				pg_log_error("checksum file \"%s\" is missing or invalid", cpath);
+				pg_log_error_hint("Use --no-checksum to rely on the gzip check alone.");
+				pg_free(cpath);
 				return SOB_EXIT_VERIFY;
 			}
 			printf("  Checksum: none (--no-checksum)\n");
 			break;
 		case SOB_CHECKSUM_ERROR:
-			sob_error("could not read \"%s\": %s", path, strerror(errno));
+			pg_log_error("could not read \"%s\": %m", path);
 			return SOB_EXIT_IO;
 	}
 
 	sob_scan_init(scan);
-	rc = sob_gz_read(path, NULL, restore_consume_scan, scan, &compressed,
-					 errbuf, sizeof(errbuf));
-	if (rc == -1)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 	{
-		sob_error("%s", errbuf);
+		pg_log_error("could not open \"%s\": %m", path);
 		return SOB_EXIT_IO;
 	}
-	if (rc == -3)
-		return SOB_EXIT_SIGNAL;
-	if (rc == -2)
+	rc = sob_gz_read(fd, path, NULL, restore_consume_scan, scan, &compressed,
+					 errbuf, sizeof(errbuf));
+	close(fd);
+	if (rc == SOB_GZ_READ_ERROR)
 	{
-		sob_error("%s", errbuf);
+		pg_log_error("%s", errbuf);
+		return SOB_EXIT_IO;
+	}
+	if (rc == SOB_GZ_STOPPED)
+		return SOB_EXIT_SIGNAL;
+	if (rc == SOB_GZ_DAMAGED)
+	{
+		pg_log_error("%s", errbuf);
 		return SOB_EXIT_VERIFY;
 	}
 	if (!sob_scan_complete(scan))
 	{
-		sob_error("\"%s\" does not hold a complete pg_dump output (no end-of-dump comment)", path);
+		pg_log_error("\"%s\" does not hold a complete pg_dump output (no end-of-dump comment)", path);
 		return SOB_EXIT_VERIFY;
 	}
 	printf("  gzip stream: ok (%s compressed, %s of SQL)\n",
-		   sob_size(compressed, size1, sizeof(size1)),
-		   sob_size(scan->bytes, size2, sizeof(size2)));
+		   sob_human_size(compressed, size1), sob_human_size(scan->bytes, size2));
 	return SOB_EXIT_OK;
 }
 
@@ -169,20 +185,23 @@ restore_run_psql(const SobConnInfo *ci, const char *dbname, const char *path,
 {
 	RestoreFeed feed;
 	char	   *cs = sob_conninfo_string(ci, dbname);
-	char	   *dbarg = sob_psprintf("--dbname=%s", cs);
+	char	   *dbarg = psprintf("--dbname=%s", cs);
 	const char *args[12];
 	char		errbuf[1024];
 	int			pipefd[2];
 	int			devnull;
 	int			rc = 0;
+	int			fd;
 	pid_t		pid;
-	double		start = sob_now();
+	instr_time	start;
+	instr_time	elapsed;
 
-	free(cs);
+	INSTR_TIME_SET_CURRENT(start);
+	pg_free(cs);
 	if (sob_pipe(pipefd, false) < 0)
 	{
-		sob_error("could not create pipe: %s", strerror(errno));
-		free(dbarg);
+		pg_log_error("could not create pipe: %m");
+		pg_free(dbarg);
 		return SOB_EXIT_IO;
 	}
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -203,7 +222,7 @@ restore_run_psql(const SobConnInfo *ci, const char *dbname, const char *path,
 	close(pipefd[0]);
 	if (devnull >= 0)
 		close(devnull);
-	free(dbarg);
+	pg_free(dbarg);
 	if (pid < 0)
 	{
 		close(pipefd[1]);
@@ -215,8 +234,20 @@ restore_run_psql(const SobConnInfo *ci, const char *dbname, const char *path,
 	if (prefix)
 		rc = restore_consume_pipe(&feed, prefix, strlen(prefix));
 	if (rc == 0)
-		rc = sob_gz_read(path, NULL, restore_consume_pipe, &feed, NULL,
-						 errbuf, sizeof(errbuf));
+	{
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+		{
+			snprintf(errbuf, sizeof(errbuf), "could not open \"%s\": %m", path);
+			rc = SOB_GZ_READ_ERROR;
+		}
+		else
+		{
+			rc = sob_gz_read(fd, path, NULL, restore_consume_pipe, &feed, NULL,
+							 errbuf, sizeof(errbuf));
+			close(fd);
+		}
+	}
 	if (rc != 0)
 	{
 		/*
@@ -227,27 +258,31 @@ restore_run_psql(const SobConnInfo *ci, const char *dbname, const char *path,
 		close(pipefd[1]);
 		(void) sob_wait(pid, "psql");
 		if (feed.saved_errno == EPIPE)
-			sob_error("psql stopped reading its input; see its messages above");
+			pg_log_error("psql stopped reading its input; see its messages above");
 		else if (sob_interrupted)
-			sob_error("interrupted by signal %d; nothing was restored", sob_interrupted);
+			pg_log_error("interrupted by signal %d; nothing was restored", sob_interrupted);
 		else if (feed.saved_errno != 0)
-			sob_error("could not write to psql: %s", strerror(feed.saved_errno));
+		{
+			errno = feed.saved_errno;
+			pg_log_error("could not write to psql: %m");
+		}
 		else
-			sob_error("%s", errbuf);
+			pg_log_error("%s", errbuf);
 		if (sob_interrupted)
 			return SOB_EXIT_SIGNAL;
 		if (feed.saved_errno != 0)
 			return SOB_EXIT_SERVER;
-		return rc == -2 ? SOB_EXIT_VERIFY : SOB_EXIT_IO;
+		return rc == SOB_GZ_DAMAGED ? SOB_EXIT_VERIFY : SOB_EXIT_IO;
 	}
 	close(pipefd[1]);
 	if (sob_wait(pid, "psql") < 0)
 	{
-		fprintf(stderr, "%s: the restore was rolled back; database \"%s\" is unchanged\n",
-				SOB_PROGNAME, dbname);
+		pg_log_info("the restore was rolled back; database \"%s\" is unchanged", dbname);
 		return SOB_EXIT_SERVER;
 	}
-	printf("  Restored in %.1f s\n", sob_now() - start);
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	printf("  Restored in %.1f s\n", INSTR_TIME_GET_DOUBLE(elapsed));
 	return SOB_EXIT_OK;
 }
 
@@ -282,71 +317,11 @@ restore_compare_counts(PGconn *conn, const SobDumpScan *scan)
 			   expected < 0 ? 0 : expected, ok ? "ok" : "MISMATCH");
 		if (!ok)
 			result = SOB_EXIT_VERIFY;
-		free(names[i]);
+		pg_free(names[i]);
 	}
 	if (result != SOB_EXIT_OK)
-		sob_error("the restored row counts differ from the counts in the backup");
+		pg_log_error("the restored row counts differ from the counts in the backup");
 	return result;
-}
-
-/* DROP DATABASE name, terminating sessions (the worker's) on 13 and later. */
-static int
-restore_drop_database(PGconn *conn, const char *name)
-{
-	char	   *ident = PQescapeIdentifier(conn, name, strlen(name));
-	char	   *sql;
-	int			rc;
-
-	sql = sob_psprintf("DROP DATABASE IF EXISTS %s%s", ident,
-					   PQserverVersion(conn) >= 130000 ? " WITH (FORCE)" : "");
-	rc = sob_exec_command(conn, sql);
-	if (rc == 0)
-		printf("  Dropped database \"%s\"\n", name);
-	PQfreemem(ident);
-	free(sql);
-	return rc;
-}
-
-/*
- * CREATE DATABASE name from template0.  Returns an exit code; refused if
- * the database exists.
- */
-static int
-restore_create_database(PGconn *conn, const char *name)
-{
-	const char *params[1] = {name};
-	PGresult   *res;
-	char	   *ident;
-	char	   *sql;
-	int			rc;
-
-	res = PQexecParams(conn,
-					   "SELECT FROM pg_catalog.pg_database"
-					   " WHERE datname OPERATOR(pg_catalog.=) $1",
-					   1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		sob_error("%s", PQerrorMessage(conn));
-		PQclear(res);
-		return SOB_EXIT_SERVER;
-	}
-	rc = PQntuples(res);
-	PQclear(res);
-	if (rc > 0)
-	{
-		sob_error("database \"%s\" already exists", name);
-		return SOB_EXIT_REFUSED;
-	}
-
-	ident = PQescapeIdentifier(conn, name, strlen(name));
-	sql = sob_psprintf("CREATE DATABASE %s TEMPLATE template0", ident);
-	PQfreemem(ident);
-	rc = sob_exec_command(conn, sql);
-	free(sql);
-	if (rc < 0)
-		return SOB_EXIT_SERVER;
-	printf("  Created database \"%s\"\n", name);
-	return SOB_EXIT_OK;
 }
 
 /* restore: see the file header. */
@@ -367,7 +342,7 @@ sob_cmd_restore(const SobOptions *opts)
 	dbname = sob_default_dbname(&ci);
 	if (dbname == NULL)
 	{
-		sob_error("could not determine the target database; use -d");
+		pg_log_error("could not determine the target database; use -d");
 		sob_conninfo_free(&ci);
 		return SOB_EXIT_USAGE;
 	}
@@ -385,7 +360,7 @@ sob_cmd_restore(const SobOptions *opts)
 			result = SOB_EXIT_SERVER;
 			goto done;
 		}
-		result = restore_create_database(maint, dbname);
+		result = sob_create_database(maint, dbname);
 		if (result != SOB_EXIT_OK)
 			goto done;
 		created = true;
@@ -411,21 +386,19 @@ sob_cmd_restore(const SobOptions *opts)
 		if ((has_extension || nrelations > 0) && !opts->clean)
 		{
 			if (has_extension)
-				sob_error("database \"%s\" already has the snapshot_ops extension", dbname);
+				pg_log_error("database \"%s\" already has the snapshot_ops extension", dbname);
 			else
-				sob_error("database \"%s\" is not empty: it has %lld relation%s, such as %s",
-						  dbname, nrelations, nrelations == 1 ? "" : "s", example);
-			fprintf(stderr,
-					"Restore into an empty database (--create makes one), or use --clean\n"
-					"to replace the snapshot_ops extension and its data.\n");
-			free(example);
+				pg_log_error("database \"%s\" is not empty: it has %lld relation%s, such as %s",
+							 dbname, nrelations, nrelations == 1 ? "" : "s", example);
+			pg_log_error_hint("Restore into an empty database (--create makes one), or use --clean to replace the snapshot_ops extension and its data.");
+			pg_free(example);
 			result = SOB_EXIT_REFUSED;
 			goto done;
 		}
 		if (nrelations > 0)
 			printf("  Note: the target has %lld other relation%s (such as %s); the restore fails, changing nothing, if the backup defines any of them\n",
 				   nrelations, nrelations == 1 ? "" : "s", example);
-		free(example);
+		pg_free(example);
 	}
 	/* psql gets its own connection; ours must not hold locks meanwhile */
 	PQfinish(conn);
@@ -452,12 +425,12 @@ done:
 	if (created && result != SOB_EXIT_OK && result != SOB_EXIT_VERIFY)
 	{
 		/* a failed restore changes nothing: not even the new database */
-		(void) restore_drop_database(maint, dbname);
+		(void) sob_drop_database(maint, dbname);
 	}
 	if (maint)
 		PQfinish(maint);
 	sob_scan_free(&scan);
-	free(dbname);
+	pg_free(dbname);
 	sob_conninfo_free(&ci);
 	return result;
 }
@@ -490,7 +463,7 @@ sob_cmd_verify(const SobOptions *opts)
 		}
 		if (nfiles == 0)
 		{
-			sob_error("no backups in \"%s\"", opts->dir);
+			pg_log_error("no backups in \"%s\"", opts->dir);
 			result = SOB_EXIT_IO;
 			goto done;
 		}
@@ -508,8 +481,8 @@ sob_cmd_verify(const SobOptions *opts)
 		result = SOB_EXIT_SERVER;
 		goto done;
 	}
-	vdb = sob_psprintf("snapshot_ops_verify_%d", (int) getpid());
-	result = restore_create_database(maint, vdb);
+	vdb = psprintf("snapshot_ops_verify_%d", (int) getpid());
+	result = sob_create_database(maint, vdb);
 	if (result != SOB_EXIT_OK)
 		goto done;
 	created = true;
@@ -521,13 +494,13 @@ sob_cmd_verify(const SobOptions *opts)
 	 */
 	{
 		char	   *ident = PQescapeIdentifier(maint, vdb, strlen(vdb));
-		char	   *sql = sob_psprintf("ALTER DATABASE %s SET snapshot_ops.enable_scheduler = off",
-									   ident);
+		char	   *sql = psprintf("ALTER DATABASE %s SET snapshot_ops.enable_scheduler = off",
+								   ident);
 		PGresult   *res = PQexec(maint, sql);
 
 		PQclear(res);
 		PQfreemem(ident);
-		free(sql);
+		pg_free(sql);
 	}
 
 	result = restore_run_psql(&ci, vdb, path, NULL);
@@ -544,15 +517,15 @@ sob_cmd_verify(const SobOptions *opts)
 done:
 	if (conn)
 		PQfinish(conn);
-	if (created && restore_drop_database(maint, vdb) < 0 && result == SOB_EXIT_OK)
+	if (created && sob_drop_database(maint, vdb) < 0 && result == SOB_EXIT_OK)
 		result = SOB_EXIT_SERVER;
 	if (maint)
 		PQfinish(maint);
 	if (result == SOB_EXIT_OK)
 		printf("  Backup verified: ok\n");
 	else if (result == SOB_EXIT_VERIFY)
-		fprintf(stderr, "%s: verification FAILED for %s\n", SOB_PROGNAME, path ? path : opts->dir);
-	free(vdb);
+		pg_log_info("verification FAILED for %s", path ? path : opts->dir);
+	pg_free(vdb);
 	sob_scan_free(&scan);
 	sob_free_files(files, nfiles);
 	sob_conninfo_free(&ci);

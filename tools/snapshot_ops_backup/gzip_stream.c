@@ -7,9 +7,15 @@
  * The writer produces one gzip member (RFC 1952) with zlib's deflate, the
  * original file name in the header, so that "gunzip -N" and "gunzip | psql"
  * work on every backup.  It hashes the compressed bytes as it writes them,
- * so the checksum costs no second read.  The reader hashes the file and
- * inflates it to the end; zlib then checks the CRC-32 and length in the gzip
- * trailer, so a truncated or damaged file is always detected.
+ * so the checksum costs no second read.
+ *
+ * The reader hashes every byte it reads and inflates it to the end; zlib
+ * then checks the CRC-32 and length in each member's trailer, so a
+ * truncated or damaged file is always detected.  The hash and the
+ * decompressed bytes handed to the consumer come from the same read, so a
+ * caller can check a checksum over exactly the bytes it consumed.  zlib's
+ * gz* file API is not used: it passes non-gzip input through unchanged and
+ * ignores trailing garbage, both of which must count as damage here.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -18,15 +24,17 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "postgres_fe.h"
+
 #include <unistd.h>
 
 #include <zlib.h>
 
+#include "common/logging.h"
+
+#include "checksum.h"
+#include "gzip_stream.h"
+#include "interrupt.h"
 #include "snapshot_ops_backup.h"
 
 /* Write all of buf to fd, retrying after short writes and EINTR. */
@@ -76,7 +84,7 @@ gz_deflate(SobGzWriter *w, int flush)
 				w->saved_errno = errno;
 				return -1;
 			}
-			sob_sha256_update(&w->sha, w->out, have);
+			sob_sha256_add(w->sha, w->out, have);
 			w->written += have;
 		}
 	} while (zs->avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
@@ -85,161 +93,160 @@ gz_deflate(SobGzWriter *w, int flush)
 }
 
 /*
- * Start a gzip member on fd.  name and mtime go into the gzip header.
- * Returns 0, or -1 when zlib cannot be initialized.
+ * Start a gzip member on fd.  name and mtime go into the gzip header.  zlib
+ * fails to initialize only when out of memory, which ends the program as
+ * pg_malloc() does.
  */
-int
+void
 sob_gz_writer_init(SobGzWriter *w, int fd, int level, const char *name,
 				   time_t mtime)
 {
-	z_stream   *zs = sob_malloc(sizeof(z_stream));
-	gz_header  *head = sob_malloc(sizeof(gz_header));
-
 	memset(w, 0, sizeof(*w));
-	memset(zs, 0, sizeof(*zs));
-	memset(head, 0, sizeof(*head));
 	w->fd = fd;
-	w->zs = zs;
-	w->out = sob_malloc(SOB_BUFSIZE);
-	sob_sha256_init(&w->sha);
+	w->zs = pg_malloc0(sizeof(z_stream));
+	w->head = pg_malloc0(sizeof(gz_header));
+	w->out = pg_malloc(SOB_BUFSIZE);
+	w->sha = sob_sha256_begin();
 
 	/* windowBits 15 + 16: gzip wrapper; memLevel 8 as gzip(1) uses */
-	if (deflateInit2(zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
+	if (deflateInit2(w->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		pg_fatal("could not initialize zlib: %s", w->zs->msg ? w->zs->msg : "out of memory");
 
 	/* The header must outlive the stream until the header is written. */
-	w->head = head;
-	head->name = (Bytef *) sob_strdup(name);
-	head->time = (uLong) mtime;
-	head->os = 3;				/* Unix */
-	if (deflateSetHeader(zs, head) != Z_OK)
-		return -1;
-	return 0;
+	w->head->name = (Bytef *) pg_strdup(name);
+	w->head->time = (uLong) mtime;
+	w->head->os = 3;			/* Unix */
+	if (deflateSetHeader(w->zs, w->head) != Z_OK)
+		pg_fatal("could not initialize zlib: %s", w->zs->msg ? w->zs->msg : "bad header");
 }
 
 /* Compress len bytes.  Returns 0, or -1 with w->saved_errno set. */
 int
 sob_gz_write(SobGzWriter *w, const char *buf, size_t len)
 {
-	z_stream   *zs = w->zs;
+	w->zs->next_in = (Bytef *) buf;
+	w->zs->avail_in = (uInt) len;
+	return gz_deflate(w, Z_NO_FLUSH);
+}
 
-	zs->next_in = (Bytef *) buf;
-	zs->avail_in = (uInt) len;
-	if (gz_deflate(w, Z_NO_FLUSH) < 0)
+/*
+ * Write the rest of the stream and the trailer.  hex (SOB_SHA256_HEX_LEN +
+ * 1 bytes) receives the SHA-256 of the whole file.  Returns 0, or -1 with
+ * w->saved_errno set.
+ */
+int
+sob_gz_finish(SobGzWriter *w, char *hex)
+{
+	w->zs->next_in = NULL;
+	w->zs->avail_in = 0;
+	if (gz_deflate(w, Z_FINISH) < 0)
 		return -1;
+	sob_sha256_end(w->sha, hex);
+	w->sha = NULL;
 	return 0;
 }
 
-/* Write the rest of the stream and the trailer.  0 or -1 as above. */
-int
-sob_gz_finish(SobGzWriter *w)
-{
-	z_stream   *zs = w->zs;
-
-	zs->next_in = NULL;
-	zs->avail_in = 0;
-	return gz_deflate(w, Z_FINISH);
-}
-
-/* Release zlib's state; the file descriptor is the caller's. */
+/* Release zlib's state and the hash; the file descriptor is the caller's. */
 void
 sob_gz_writer_free(SobGzWriter *w)
 {
 	if (w->zs)
 	{
 		deflateEnd(w->zs);
-		free(w->zs);
+		pg_free(w->zs);
 		w->zs = NULL;
 	}
 	if (w->head)
 	{
-		free(((gz_header *) w->head)->name);
-		free(w->head);
+		pg_free(w->head->name);
+		pg_free(w->head);
 		w->head = NULL;
 	}
-	free(w->out);
+	if (w->sha)
+	{
+		pg_cryptohash_free(w->sha);
+		w->sha = NULL;
+	}
+	pg_free(w->out);
 	w->out = NULL;
 }
 
 /*
- * Read the gzip file at path to its end.  The compressed bytes go into sha
- * (if not NULL); the decompressed bytes go to consume (if not NULL), which
- * returns 0 to go on or -1 to stop.  Concatenated gzip members are accepted,
- * as gunzip accepts them; anything else after the last member is damage.
+ * Read the gzip file open on fd (path names it in messages) to its end.
+ * Every byte read goes into sha (if not NULL), the decompressed bytes to
+ * consume (if not NULL).  Concatenated gzip members are accepted, as gunzip
+ * accepts them; anything else after the last member is damage.  After
+ * damage is found nothing more is decompressed, but the rest of the file is
+ * still read into sha, so that the hash is always that of the whole file.
  *
- * Returns 0 when the whole stream is intact, -1 on a read error of the file
- * (errno set, message in errbuf), -2 when the stream is damaged or
- * truncated (message in errbuf), -3 when consume stopped.
+ * compressed receives the bytes read; errbuf a message for any result but
+ * SOB_GZ_OK (for SOB_GZ_READ_ERROR, errno is set too).
  */
-int
-sob_gz_read(const char *path, SobSha256 *sha, SobConsumer consume, void *arg,
-			unsigned long long *compressed, char *errbuf, size_t errlen)
+SobGzResult
+sob_gz_read(int fd, const char *path, pg_cryptohash_ctx *sha,
+			SobGzConsumer consume, void *arg, uint64 *compressed,
+			char *errbuf, size_t errlen)
 {
-	unsigned char *in = sob_malloc(SOB_BUFSIZE);
-	unsigned char *out = sob_malloc(SOB_BUFSIZE);
+	unsigned char *in = pg_malloc(SOB_BUFSIZE);
+	unsigned char *out = pg_malloc(SOB_BUFSIZE);
 	z_stream	zs;
-	int			fd;
-	int			result = 0;
+	SobGzResult result = SOB_GZ_OK;
+	bool		damaged = false;	/* stop inflating, keep hashing */
 	bool		ended = false;	/* the last member ended */
-	bool		any = false;	/* at least one byte of input */
-	unsigned long long total = 0;
+	uint64		total = 0;
+	int			save_errno = 0;
 
 	memset(&zs, 0, sizeof(zs));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-	{
-		snprintf(errbuf, errlen, "could not open \"%s\": %s", path, strerror(errno));
-		free(in);
-		free(out);
-		return -1;
-	}
 	if (inflateInit2(&zs, 15 + 16) != Z_OK)
-	{
-		snprintf(errbuf, errlen, "could not initialize zlib");
-		close(fd);
-		free(in);
-		free(out);
-		return -1;
-	}
+		pg_fatal("could not initialize zlib: %s", zs.msg ? zs.msg : "out of memory");
 
 	for (;;)
 	{
 		ssize_t		n = read(fd, in, SOB_BUFSIZE);
 
+		if (sob_interrupted)
+		{
+			snprintf(errbuf, errlen, "interrupted");
+			result = SOB_GZ_STOPPED;
+			break;
+		}
 		if (n < 0)
 		{
-			if (errno == EINTR && !sob_interrupted)
+			if (errno == EINTR)
 				continue;
-			snprintf(errbuf, errlen, "could not read \"%s\": %s", path, strerror(errno));
-			result = -1;
+			save_errno = errno;
+			snprintf(errbuf, errlen, "could not read \"%s\": %m", path);
+			result = SOB_GZ_READ_ERROR;
 			break;
 		}
 		if (n == 0)
 		{
-			if (!any)
+			if (damaged)
+				result = SOB_GZ_DAMAGED;
+			else if (total == 0)
 			{
 				snprintf(errbuf, errlen, "\"%s\" is empty", path);
-				result = -2;
+				result = SOB_GZ_DAMAGED;
 			}
 			else if (!ended)
 			{
 				snprintf(errbuf, errlen,
 						 "\"%s\" is truncated: the gzip stream ends after %llu bytes without its trailer",
-						 path, total);
-				result = -2;
+						 path, (unsigned long long) total);
+				result = SOB_GZ_DAMAGED;
 			}
 			break;
 		}
-		any = true;
-		total += (unsigned long long) n;
+		total += (uint64) n;
 		if (sha)
-			sob_sha256_update(sha, in, (size_t) n);
+			sob_sha256_add(sha, in, (size_t) n);
+		if (damaged)
+			continue;
 
 		zs.next_in = in;
 		zs.avail_in = (uInt) n;
 		zs.avail_out = 1;		/* enter the loop */
-		while (result == 0 &&
-			   (zs.avail_in > 0 || (zs.avail_out == 0 && !ended)))
+		while (zs.avail_in > 0 || (zs.avail_out == 0 && !ended))
 		{
 			int			rc;
 			size_t		have;
@@ -252,7 +259,7 @@ sob_gz_read(const char *path, SobSha256 *sha, SobConsumer consume, void *arg,
 					snprintf(errbuf, errlen,
 							 "\"%s\" is damaged: unexpected data after the end of the gzip stream",
 							 path);
-					result = -2;
+					damaged = true;
 					break;
 				}
 				inflateReset(&zs);
@@ -265,32 +272,34 @@ sob_gz_read(const char *path, SobSha256 *sha, SobConsumer consume, void *arg,
 			{
 				snprintf(errbuf, errlen, "\"%s\" is damaged: %s", path,
 						 zs.msg ? zs.msg : "invalid gzip data");
-				result = -2;
+				damaged = true;
 				break;
 			}
 			have = SOB_BUFSIZE - zs.avail_out;
 			if (have > 0 && consume && consume(arg, (const char *) out, have) < 0)
 			{
-				result = -3;
+				snprintf(errbuf, errlen, "stopped");
+				result = SOB_GZ_STOPPED;
 				break;
 			}
 			if (rc == Z_STREAM_END)
 				ended = true;
-			if (sob_interrupted)
-			{
-				snprintf(errbuf, errlen, "interrupted");
-				result = -3;
-			}
 		}
-		if (result != 0)
+		if (result != SOB_GZ_OK)
 			break;
+		/* without a hash to finish, the verdict is known now */
+		if (damaged && sha == NULL)
+		{
+			result = SOB_GZ_DAMAGED;
+			break;
+		}
 	}
 
 	if (compressed)
 		*compressed = total;
 	inflateEnd(&zs);
-	close(fd);
-	free(in);
-	free(out);
+	pg_free(in);
+	pg_free(out);
+	errno = save_errno;
 	return result;
 }

@@ -18,16 +18,16 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
+#include "postgres_fe.h"
+
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/logging.h"
+
+#include "pg_programs.h"
 #include "snapshot_ops_backup.h"
 
 #ifndef SOB_PGBINDIR
@@ -43,7 +43,7 @@
 const char *
 sob_program_path(const char *program)
 {
-	static char path[PATH_MAX];
+	static char path[MAXPGPATH];
 	const char *bindir = getenv("SNAPSHOT_OPS_PG_BINDIR");
 
 	if (bindir == NULL || bindir[0] == '\0')
@@ -74,7 +74,7 @@ sob_spawn(const char *program, const char *const *args, int stdin_fd,
 	pid = fork();
 	if (pid < 0)
 	{
-		sob_error("could not start %s: %s", program, strerror(errno));
+		pg_log_error("could not start %s: %m", program);
 		return -1;
 	}
 	if (pid > 0)
@@ -104,8 +104,7 @@ sob_spawn(const char *program, const char *const *args, int stdin_fd,
 		execv(path, (char *const *) args);
 	else
 		execvp(path, (char *const *) args);
-	fprintf(stderr, "%s: error: could not execute \"%s\": %s\n",
-			SOB_PROGNAME, path, strerror(errno));
+	pg_log_error("could not execute \"%s\": %m", path);
 	_exit(127);
 }
 
@@ -141,23 +140,16 @@ sob_wait(pid_t pid, const char *program)
 	{
 		if (errno != EINTR)
 		{
-			sob_error("could not wait for %s: %s", program, strerror(errno));
+			pg_log_error("could not wait for %s: %m", program);
 			return -1;
 		}
 	}
-	if (WIFEXITED(status))
-	{
-		if (WEXITSTATUS(status) == 0)
-			return 0;
-		if (WEXITSTATUS(status) == 127)
-			sob_error("%s could not be executed (exit status 127)", program);
-		else
-			sob_error("%s failed with exit status %d", program, WEXITSTATUS(status));
-	}
-	else if (WIFSIGNALED(status))
-		sob_error("%s was terminated by signal %d (%s)", program,
-				  WTERMSIG(status), strsignal(WTERMSIG(status)));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	/* the form the tests and scripts know for the common case; else libpgcommon's */
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 127)
+		pg_log_error("%s failed with exit status %d", program, WEXITSTATUS(status));
 	else
-		sob_error("%s ended with unrecognized status %d", program, status);
+		pg_log_error("%s failed: %s", program, wait_result_to_str(status));
 	return -1;
 }
