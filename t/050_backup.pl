@@ -36,16 +36,26 @@ BAIL_OUT('snapshot_ops_backup is not installed (not in PATH nor in pg_config --b
   unless defined $tool;
 note "using $tool";
 
-# Run the tool; returns (exit code, stdout, stderr).
-sub tool
+# Run the tool at $bin; returns (exit code, stdout, stderr).
+sub run_tool
 {
-	my (@args) = @_;
+	my ($bin, @args) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ $tool, @args ], '>', \$out, '2>', \$err);
+	IPC::Run::run([ $bin, @args ], '>', \$out, '2>', \$err);
 	my $rc = $? >> 8;
-	note "snapshot_ops_backup @args => $rc\n$out$err";
+	note "$bin @args => $rc\n$out$err";
 	return ($rc, $out, $err);
 }
+
+# Run the installed tool.
+sub tool
+{
+	return run_tool($tool, @_);
+}
+
+# The installation's own programs (PATH and pg_config point at it); the
+# fake programs below hand "-V" to them, which the tool's version check runs.
+my $pgbin = `pg_config --bindir` =~ s/\s+$//r;
 
 my $node = PostgreSQL::Test::Cluster->new('backup');
 $node->init;
@@ -271,14 +281,16 @@ my $faildir = "$tmp/fail";
 is($rc, 2, 'backup of a nonexistent database fails (exit 2)');
 like($err, qr/database "no_such_db" does not exist/, 'with the server\'s message');
 
-# fake pg_dump programs, found through SNAPSHOT_OPS_PG_BINDIR
+# fake pg_dump programs, found through SNAPSHOT_OPS_PG_BINDIR; "-V" goes to
+# the real pg_dump unless $version says what to print instead
 my $fakebin = "$tmp/fakebin";
 make_path($fakebin, $faildir);
 sub fake_pg_dump
 {
-	my ($body) = @_;
+	my ($body, $version) = @_;
+	my $v = defined $version ? "echo '$version'; exit 0" : "exec '$pgbin/pg_dump' -V";
 	open(my $f, '>', "$fakebin/pg_dump") or die;
-	print $f "#!/bin/sh\n$body\n";
+	print $f "#!/bin/sh\nif [ \"\$1\" = -V ]; then $v; fi\n$body\n";
 	close($f);
 	chmod(0755, "$fakebin/pg_dump");
 }
@@ -297,7 +309,73 @@ sub fake_pg_dump
 	fake_pg_dump("echo '-- PostgreSQL database dump'; echo 'SET x = 1;'; exit 0");
 	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
 	is($rc, 2, 'backup fails when pg_dump\'s output is incomplete despite exit 0');
+
+	# pg_dump must fit the server: at least its major version
+	my $server_major = int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+	my $old = $server_major - 1;
+	fake_pg_dump("touch '$tmp/old_pg_dump_ran'; exit 1", "pg_dump (PostgreSQL) $old.9");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'a pg_dump older than the server is refused (exit 2)');
+	like($err,
+		qr/pg_dump at "\Q$fakebin\E\/pg_dump" is too old for the server: pg_dump \(PostgreSQL\) $old\.9, server major version $server_major/,
+		'naming it, its version and the server\'s');
+	ok(!-e "$tmp/old_pg_dump_ran", 'and it is never run to dump');
+
+	fake_pg_dump("exit 1", "pg_dump 1.0 (some other program)");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'a pg_dump that is not PostgreSQL\'s is refused');
+	like($err, qr/is not a usable pg_dump: its -V printed no PostgreSQL version/,
+		'and says why');
+
+	# psql likewise, for restore: refused before the target is touched
+	open(my $f, '>', "$fakebin/psql") or die;
+	print $f "#!/bin/sh\nif [ \"\$1\" = -V ]; then echo 'psql (PostgreSQL) $old.2'; exit 0; fi\nexit 1\n";
+	close($f);
+	chmod(0755, "$fakebin/psql");
+	($rc, undef, $err) = tool('restore', '--restore-file', $backup, '--create', '-d', $node->connstr('old_psql'));
+	is($rc, 2, 'restore with a psql older than the server is refused (exit 2)');
+	like($err, qr/psql at "\Q$fakebin\E\/psql" is too old for the server/, 'naming the psql');
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'old_psql'}),
+		'0', 'and --create left no database behind');
+	unlink("$fakebin/psql");
+
+	my $newer = $server_major + 1;
+	fake_pg_dump("exec '$pgbin/pg_dump' \"\$@\"", "pg_dump (PostgreSQL) $newer.0");
+	($rc) = tool('backup', '-d', $src, '--dir', "$tmp/newer");
+	is($rc, 0, 'a pg_dump of a newer major version than the server is used');
 }
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = "$tmp/nobin";
+	make_path("$tmp/nobin");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'backup fails when there is no pg_dump to run');
+	like($err, qr/program "pg_dump" is needed by snapshot_ops_backup but was not found in "\Q$tmp\E\/nobin"/,
+		'and says where it looked');
+}
+
+# Without SNAPSHOT_OPS_PG_BINDIR, the tool runs the pg_dump next to its own
+# executable, as PostgreSQL's programs find each other: a copy of the tool
+# in a directory with a pg_dump of its own uses that one ...
+my $otherbin = "$tmp/otherbin";
+make_path($otherbin);
+copy($tool, "$otherbin/snapshot_ops_backup") or die;
+chmod(0755, "$otherbin/snapshot_ops_backup");
+open($fh, '>', "$otherbin/pg_dump") or die;
+print $fh "#!/bin/sh\n[ \"\$1\" = -V ] || touch '$tmp/otherbin_used'\nexec '$pgbin/pg_dump' \"\$@\"\n";
+close($fh);
+chmod(0755, "$otherbin/pg_dump");
+($rc, $out) = run_tool("$otherbin/snapshot_ops_backup", 'backup', '-d', $src, '--dir', "$tmp/other");
+is($rc, 0, 'a copy of the tool elsewhere makes a backup');
+like($out, qr/Running pg_dump \(\Q$otherbin\E\/pg_dump\)/, 'with the pg_dump beside it');
+ok(-e "$tmp/otherbin_used", 'which is the one that ran');
+# ... and without one beside it, the pg_dump of the installation it was built for
+my $lonebin = "$tmp/lonebin";
+make_path($lonebin);
+copy($tool, "$lonebin/snapshot_ops_backup") or die;
+chmod(0755, "$lonebin/snapshot_ops_backup");
+($rc, $out) = run_tool("$lonebin/snapshot_ops_backup", 'backup', '-d', $src, '--dir', "$tmp/lone");
+is($rc, 0, 'a copy of the tool alone in a directory makes a backup');
+like($out, qr/Running pg_dump \(\Q$pgbin\E\/pg_dump\)/, 'with the pg_dump of the installation it was built for');
 opendir($dh, $faildir) or die;
 my @left = grep { !/^\.\.?$/ } readdir($dh);
 closedir($dh);

@@ -183,6 +183,7 @@ sob_cmd_backup(const SobOptions *opts)
 	char	   *dbarg;
 	char	   *line;
 	char	   *buf;
+	char		pg_dump[MAXPGPATH];
 	char		hex[SOB_SHA256_HEX_LEN + 1];
 	char		size1[SOB_HUMAN_LEN];
 	char		size2[SOB_HUMAN_LEN];
@@ -205,6 +206,12 @@ sob_cmd_backup(const SobOptions *opts)
 	conn = sob_connect(&ci, NULL);
 	if (conn == NULL)
 	{
+		sob_conninfo_free(&ci);
+		return SOB_EXIT_SERVER;
+	}
+	if (!sob_find_program("pg_dump", PQserverVersion(conn), pg_dump))
+	{
+		PQfinish(conn);
 		sob_conninfo_free(&ci);
 		return SOB_EXIT_SERVER;
 	}
@@ -245,8 +252,8 @@ sob_cmd_backup(const SobOptions *opts)
 	args[2] = "--no-password";
 	args[3] = dbarg;
 	args[4] = NULL;
-	printf("  Running pg_dump (%s), gzip level %d...\n", sob_program_path("pg_dump"), opts->level);
-	pid = sob_spawn("pg_dump", args, -1, pipefd[1], ci.password);
+	printf("  Running pg_dump (%s), gzip level %d...\n", pg_dump, opts->level);
+	pid = sob_spawn(pg_dump, args, -1, pipefd[1], ci.password);
 	close(pipefd[1]);
 	pg_free(dbarg);
 	if (pid < 0)

@@ -180,8 +180,8 @@ restore_check_file(const char *path, bool no_checksum, SobDumpScan *scan)
  * to dbname.  Returns an exit code.
  */
 static int
-restore_run_psql(const SobConnInfo *ci, const char *dbname, const char *path,
-				 const char *prefix)
+restore_run_psql(const SobConnInfo *ci, const char *dbname, const char *psql,
+				 const char *path, const char *prefix)
 {
 	RestoreFeed feed;
 	char	   *cs = sob_conninfo_string(ci, dbname);
@@ -217,8 +217,8 @@ restore_run_psql(const SobConnInfo *ci, const char *dbname, const char *path,
 	args[8] = "-f";
 	args[9] = "-";
 	args[10] = NULL;
-	printf("  Running psql (%s)...\n", sob_program_path("psql"));
-	pid = sob_spawn("psql", args, pipefd[0], devnull, ci->password);
+	printf("  Running psql (%s)...\n", psql);
+	pid = sob_spawn(psql, args, pipefd[0], devnull, ci->password);
 	close(pipefd[0]);
 	if (devnull >= 0)
 		close(devnull);
@@ -333,6 +333,7 @@ sob_cmd_restore(const SobOptions *opts)
 	PGconn	   *conn = NULL;
 	PGconn	   *maint = NULL;
 	char	   *dbname = NULL;
+	char		psql[MAXPGPATH];
 	bool		created = false;
 	int			result;
 
@@ -372,6 +373,11 @@ sob_cmd_restore(const SobOptions *opts)
 		result = SOB_EXIT_SERVER;
 		goto done;
 	}
+	if (!sob_find_program("psql", PQserverVersion(conn), psql))
+	{
+		result = SOB_EXIT_SERVER;
+		goto done;
+	}
 	if (!created)
 	{
 		bool		has_extension;
@@ -404,7 +410,7 @@ sob_cmd_restore(const SobOptions *opts)
 	PQfinish(conn);
 	conn = NULL;
 
-	result = restore_run_psql(&ci, dbname, opts->restore_file,
+	result = restore_run_psql(&ci, dbname, psql, opts->restore_file,
 							  opts->clean ? "DROP EXTENSION IF EXISTS snapshot_ops;\n" : NULL);
 	if (result != SOB_EXIT_OK)
 		goto done;
@@ -447,6 +453,7 @@ sob_cmd_verify(const SobOptions *opts)
 	PGconn	   *maint = NULL;
 	PGconn	   *conn = NULL;
 	char	   *vdb = NULL;
+	char		psql[MAXPGPATH];
 	bool		created = false;
 	int			result;
 
@@ -481,6 +488,11 @@ sob_cmd_verify(const SobOptions *opts)
 		result = SOB_EXIT_SERVER;
 		goto done;
 	}
+	if (!sob_find_program("psql", PQserverVersion(maint), psql))
+	{
+		result = SOB_EXIT_SERVER;
+		goto done;
+	}
 	vdb = psprintf("snapshot_ops_verify_%d", (int) getpid());
 	result = sob_create_database(maint, vdb);
 	if (result != SOB_EXIT_OK)
@@ -503,7 +515,7 @@ sob_cmd_verify(const SobOptions *opts)
 		pg_free(sql);
 	}
 
-	result = restore_run_psql(&ci, vdb, path, NULL);
+	result = restore_run_psql(&ci, vdb, psql, path, NULL);
 	if (result != SOB_EXIT_OK)
 		goto done;
 	conn = sob_connect(&ci, vdb);

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * pg_programs.h
- *		Running pg_dump and psql from snapshot_ops_backup.
+ *		pg_dump and psql: finding them, checking their version, running
+ *		them.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -15,10 +16,12 @@
 
 #include <sys/types.h>
 
-extern const char *sob_program_path(const char *program);
-extern pid_t sob_spawn(const char *program, const char *const *args,
+extern void sob_programs_init(const char *argv0);
+extern bool sob_find_program(const char *program, int server_version, char *path);
+extern pid_t sob_spawn(const char *path, const char *const *args,
 					   int stdin_fd, int stdout_fd, const char *password);
 extern int	sob_pipe(int fds[2], bool keep_read);
 extern int	sob_wait(pid_t pid, const char *program);
+extern bool sob_wait_quietly(pid_t pid);
 
 #endif							/* SOB_PG_PROGRAMS_H */

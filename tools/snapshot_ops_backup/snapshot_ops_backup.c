@@ -32,6 +32,7 @@
 
 #include "commands.h"
 #include "interrupt.h"
+#include "pg_programs.h"
 #include "snapshot_ops_backup.h"
 
 /* --help */
@@ -137,6 +138,7 @@ main(int argc, char **argv)
 	int			c;
 
 	pg_logging_init(argv[0]);
+	sob_programs_init(argv[0]);
 	memset(&opts, 0, sizeof(opts));
 	opts.dir = SOB_DEFAULT_DIR;
 	opts.keep_days = 30;
