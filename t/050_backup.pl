@@ -275,6 +275,139 @@ write_backup("$bad/lossy_backup_20200101_000000.sql.gz", $lossy);
 is($rc, 3, 'verify detects restored row counts that differ from the backup');
 like($out, qr/public\.position_snapshots\s+445\s+450\s+MISMATCH/, 'and shows which table');
 
+# --- a backup changed after its checksum was written ---------------------------
+# restore reads the file once: the checksum is known only when psql has
+# read all of the SQL, and a mismatch must roll back what psql ran.
+
+# everything of a backup in a database: relations outside the system
+# schemas, and the extension
+sub leftovers
+{
+	my ($db) = @_;
+	return $node->safe_psql($db,
+		q{SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		           WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+		             AND n.nspname !~ '^pg_(toast|temp_)')
+		       || ' relations, '
+		       || (SELECT count(*) FROM pg_extension WHERE extname = 'snapshot_ops') || ' extension'});
+}
+my $nothing = '0 relations, 0 extension';
+
+# Write $content as a gzip file of stored (level 0) blocks with a minimal
+# header, so that changing a byte of $content changes the same byte of the
+# file: the same size, and a valid gzip stream.
+sub write_stored
+{
+	my ($path, $content) = @_;
+	gzip(\$content => $path, Level => 0, Minimal => 1) or die $GzipError;
+}
+
+# one byte changed in a row of session_snapshots' COPY block
+my $copy_at = index($sql, "COPY public.session_snapshots ");
+my $sess_at = index($sql, "\tsess_", index($sql, "\n", $copy_at)) + 1;
+ok($copy_at > 0 && $sess_at > $copy_at, 'the dump has a session_snapshots row to alter');
+(my $altered_sql = $sql);
+substr($altered_sql, $sess_at, 1) = 'S';
+
+my $alt_name = 'altered_backup_20200101_000000.sql.gz';
+my $alt = "$bad/$alt_name";
+write_stored($alt, $sql);
+open($fh, '>', "$alt.sha256") or die;
+print $fh Digest::SHA->new(256)->addfile($alt)->hexdigest . "  $alt_name\n";
+close($fh);
+($rc) = tool('restore', '--restore-file', $alt, '--create', '-d', $node->connstr('altered_control'));
+is($rc, 0, 'the stored-blocks backup restores before it is altered');
+$node->safe_psql('postgres', 'DROP DATABASE altered_control');
+
+my $alt_size = -s $alt;
+write_stored($alt, $altered_sql);
+is(-s $alt, $alt_size, 'the altered backup has the size of the original');
+my $regunzipped;
+ok(gunzip($alt => \$regunzipped) && $regunzipped eq $altered_sql, 'and is a valid gzip stream');
+
+($rc, $out, $err) = tool('restore', '--restore-file', $alt, '-d', $node->connstr('empty_target'));
+is($rc, 3, 'restore of a backup altered after its checksum was written fails (exit 3)');
+like($out, qr/Running psql/, 'after psql had read it');
+like($err, qr/checksum mismatch: ".*\Q$alt_name\E" has sha256/, 'on the checksum');
+like($err, qr/the restore was rolled back; database "empty_target" is unchanged/, 'and says it rolled back');
+is(leftovers('empty_target'), $nothing, 'the target holds nothing of it, no table and no row');
+
+($rc, undef, $err) = tool('restore', '--restore-file', $alt, '--create', '-d', $node->connstr('altered_new'));
+is($rc, 3, 'restore --create of the altered backup fails');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'altered_new'}),
+	'0', 'and drops the database it created');
+($rc, undef, $err) = tool('verify', '--restore-file', $alt, '-d', $node->connstr('postgres'));
+is($rc, 3, 'verify of the altered backup fails');
+
+# A backup whose SQL commits by itself: the checksum must still decide.
+(my $committing = $sql) =~ s/^(SELECT pg_catalog\.setval)/COMMIT;\n$1/m;
+my $commit_name = 'commit_backup_20200101_000000.sql.gz';
+write_backup("$bad/$commit_name", $sql);
+gzip(\$committing => "$bad/$commit_name") or die $GzipError;
+($rc, undef, $err) = tool('restore', '--restore-file', "$bad/$commit_name",
+	'-d', $node->connstr('empty_target'));
+is($rc, 3, 'restore of an altered backup that runs COMMIT itself fails (exit 3)');
+like($err, qr/checksum mismatch/, 'on the checksum');
+is(leftovers('empty_target'), $nothing, 'and its COMMIT committed nothing');
+
+# A backup changed while restore reads it.  The file is two gzip members, a
+# filler table of more than 2 MB compressed, then the dump.  A psql wrapper
+# rewrites the second member in place before it reads any of its input.
+# Until psql reads, the tool can have read no more than psql's pipe (1 MB
+# of SQL) and one 256 kB block take, so it is still in the first member:
+# it reads the new second member, which gzip finds valid.  Only the
+# checksum over the bytes it actually read can catch that.
+my $filler = "CREATE TABLE public.filler (t text);\nCOPY public.filler (t) FROM stdin;\n";
+$filler .= Digest::SHA::sha1_hex($_) . "\n" for (1 .. 160000);
+$filler .= "\\.\n\n";
+my ($member1, $member2, $member2_new);
+gzip(\$filler => \$member1) or die $GzipError;
+gzip(\$sql => \$member2) or die $GzipError;
+gzip(\$altered_sql => \$member2_new) or die $GzipError;
+cmp_ok(length($member1), '>', 2 * 1024 * 1024, 'the first member is over 2 MB compressed');
+my $race_name = 'race_backup_20200101_000000.sql.gz';
+my $race = "$bad/$race_name";
+open($fh, '>', $race) or die;
+binmode $fh;
+print $fh $member1 . $member2;
+close($fh);
+open($fh, '>', "$race.sha256") or die;
+print $fh Digest::SHA->new(256)->addfile($race)->hexdigest . "  $race_name\n";
+close($fh);
+open($fh, '>', "$tmp/member2_new") or die;
+binmode $fh;
+print $fh $member2_new;
+close($fh);
+
+my $psqlbin = "$tmp/psqlbin";
+make_path($psqlbin);
+open($fh, '>', "$psqlbin/psql") or die;
+print $fh <<"EOS";
+#!/usr/bin/perl
+exec('$pgbin/psql', '-V') if (\@ARGV && \$ARGV[0] eq '-V');
+open(my \$t, '<', '$tmp/member2_new') or die;
+binmode \$t;
+my \$new = do { local \$/; <\$t> };
+open(my \$f, '+<', '$race') or die;
+binmode \$f;
+seek(\$f, ${\ length($member1)}, 0);
+print \$f \$new;
+truncate(\$f, ${\ length($member1)} + length(\$new));
+close(\$f) or die;
+open(my \$m, '>', '$tmp/race_changed') and close(\$m);
+exec('$pgbin/psql', \@ARGV);
+EOS
+close($fh);
+chmod(0755, "$psqlbin/psql");
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $psqlbin;
+	($rc, $out, $err) = tool('restore', '--restore-file', $race, '-d', $node->connstr('empty_target'));
+}
+ok(-e "$tmp/race_changed", 'the backup was changed while restore read it');
+is($rc, 3, 'restore of a backup changed while it is read fails (exit 3)');
+like($err, qr/checksum mismatch/, 'on the checksum over the bytes it read');
+is(leftovers('empty_target'), $nothing, 'and leaves nothing in the target, not even the filler');
+
 # --- pg_dump failures leave no file -------------------------------------------
 my $faildir = "$tmp/fail";
 ($rc, undef, $err) = tool('backup', '-d', $node->connstr('no_such_db'), '--dir', $faildir);

@@ -16,6 +16,9 @@
  *	 cmd_list.c				the list command
  *	 cmd_rotate.c			the rotate command
  *	 cmd_restore.c			the restore and verify commands
+ *	 restore_stream.c		feeding a backup to psql in one read, committing
+ *							only a backup that passed its check
+ *	 backup_read.c			reading a backup once: checksum, gzip stream, dump
  *	 backup_dir.c			the backup directory: backup and temporary file
  *							names, scanning, the write lock of a running backup
  *	 checksum.c				SHA-256 (pg_cryptohash) and .sha256 files
