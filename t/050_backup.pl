@@ -609,6 +609,235 @@ SKIP:
 	is_deeply(\@left, [], 'and leaves no partial file');
 }
 
+# --- system calls that fail at the worst moment ------------------------------------
+# A small LD_PRELOAD library makes close(), unlink() or open() fail for the
+# paths a test names (fnmatch patterns in SOB_FAULT_CLOSE, SOB_FAULT_UNLINK,
+# SOB_FAULT_OPEN), in the tool's own process only, and at exit lists the
+# descriptors the tool still holds on paths matching SOB_FAULT_WATCH.
+my $shim_c = <<'EOC';
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int	active;
+
+__attribute__((constructor)) static void
+shim_init(void)
+{
+	active = strcmp(program_invocation_short_name, "snapshot_ops_backup") == 0;
+}
+
+static int
+shim_match(const char *var, const char *path)
+{
+	const char *pattern = getenv(var);
+
+	return active && pattern && path && fnmatch(pattern, path, 0) == 0;
+}
+
+int
+unlink(const char *path)
+{
+	static int	(*real) (const char *);
+
+	if (!real)
+		real = dlsym(RTLD_NEXT, "unlink");
+	if (shim_match("SOB_FAULT_UNLINK", path))
+	{
+		errno = EBUSY;
+		return -1;
+	}
+	return real(path);
+}
+
+int
+close(int fd)
+{
+	static int	(*real) (int);
+	char		link[64];
+	char		target[4096];
+	ssize_t		n;
+
+	if (!real)
+		real = dlsym(RTLD_NEXT, "close");
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0)
+	{
+		target[n] = '\0';
+		if (shim_match("SOB_FAULT_CLOSE", target))
+		{
+			real(fd);			/* Linux frees the descriptor even then */
+			errno = EIO;
+			return -1;
+		}
+	}
+	return real(fd);
+}
+
+static int
+shim_open(const char *sym, const char *path, int flags, va_list ap)
+{
+	int			(*real) (const char *, int, ...) = dlsym(RTLD_NEXT, sym);
+	mode_t		mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, int) : 0;
+
+	if (shim_match("SOB_FAULT_OPEN", path))
+	{
+		errno = EACCES;
+		return -1;
+	}
+	return real(path, flags, mode);
+}
+
+int
+open(const char *path, int flags, ...)
+{
+	va_list		ap;
+	int			fd;
+
+	va_start(ap, flags);
+	fd = shim_open("open", path, flags, ap);
+	va_end(ap);
+	return fd;
+}
+
+int
+open64(const char *path, int flags, ...)
+{
+	va_list		ap;
+	int			fd;
+
+	va_start(ap, flags);
+	fd = shim_open("open64", path, flags, ap);
+	va_end(ap);
+	return fd;
+}
+
+__attribute__((destructor)) static void
+shim_report(void)
+{
+	const char *report = getenv("SOB_FAULT_REPORT");
+	DIR		   *d;
+	struct dirent *de;
+	FILE	   *out;
+
+	if (!active || !report || !getenv("SOB_FAULT_WATCH"))
+		return;
+	out = fopen(report, "a");
+	d = opendir("/proc/self/fd");
+	while (out && d && (de = readdir(d)) != NULL)
+	{
+		char		link[300];
+		char		target[4096];
+		ssize_t		n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (shim_match("SOB_FAULT_WATCH", target))
+			fprintf(out, "descriptor %s still open on %s\n", de->d_name, target);
+	}
+	if (d)
+		closedir(d);
+	if (out)
+		fclose(out);
+}
+EOC
+my $shim = "$tmp/fault_shim.so";
+{
+	open(my $f, '>', "$tmp/fault_shim.c") or die;
+	print $f $shim_c;
+	close($f);
+}
+my $have_shim = system('cc', '-shared', '-fPIC', '-o', $shim, "$tmp/fault_shim.c", '-ldl') == 0;
+
+# Run the tool with the faults in %faults; returns (exit code, stdout,
+# stderr, what the shim reported).
+sub tool_with_faults
+{
+	my ($faults, @args) = @_;
+	my $report = "$tmp/fault_report";
+	unlink($report);
+	local $ENV{LD_PRELOAD} = $shim;
+	local $ENV{SOB_FAULT_REPORT} = $report;
+	local @ENV{ keys %$faults } = values %$faults;
+	my ($rc, $out, $err) = tool(@args);
+	my $reported = -e $report ? slurp_file($report) : '';
+	return ($rc, $out, $err, $reported);
+}
+
+# the files in a directory, as one string
+sub files_in
+{
+	my ($d) = @_;
+	opendir(my $h, $d) or die;
+	my @n = sort grep { !/^\.\.?$/ } readdir($h);
+	closedir($h);
+	return join(' ', @n);
+}
+
+SKIP:
+{
+	skip 'no C compiler to build the fault library', 16 unless $have_shim;
+
+	# close() of the backup fails after it was published: both descriptors
+	# are still closed, and the backup is withdrawn with its checksum
+	my $cdir = "$tmp/fault_close";
+	make_path($cdir);
+	my ($frc, $fout, $ferr, $frep) = tool_with_faults(
+		{ SOB_FAULT_CLOSE => '*.sql.gz.tmp.*', SOB_FAULT_WATCH => "$cdir/*" },
+		'backup', '-d', $src, '--dir', $cdir);
+	is($frc, 5, 'backup whose close() fails exits 5');
+	like($ferr, qr/could not close ".*\.sql\.gz": Input\/output error/, 'saying which file');
+	is($frep, '', 'and leaves no descriptor open, the checksum file\'s included');
+	is(files_in($cdir), '', 'nor any file');
+	like($ferr, qr/no backup file was left behind/, 'as it says');
+
+	# ... and the backup cannot be removed either: it keeps its checksum file
+	my $udir = "$tmp/fault_close_unlink";
+	make_path($udir);
+	($frc, $fout, $ferr) = tool_with_faults(
+		{ SOB_FAULT_CLOSE => '*.sql.gz.tmp.*', SOB_FAULT_UNLINK => '*.sql.gz' },
+		'backup', '-d', $src, '--dir', $udir);
+	is($frc, 5, 'backup whose close() and then unlink() fail exits 5');
+	my ($left) = grep { /\.sql\.gz$/ } split(/ /, files_in($udir));
+	ok(defined $left, 'the backup that could not be removed is still there');
+	ok(defined $left && -e "$udir/$left.sha256", 'with its checksum file');
+	like($ferr, qr/could not be removed and keeps its checksum file/, 'and says so');
+
+	# the temporary name of a published backup cannot be removed: the backup
+	# is complete, with its checksum, and the extra name is only a warning
+	my $tdir = "$tmp/fault_unlink_tmp";
+	make_path($tdir);
+	($frc, $fout, $ferr) = tool_with_faults({ SOB_FAULT_UNLINK => '*.sql.gz.tmp.*' },
+		'backup', '-d', $src, '--dir', $tdir);
+	is($frc, 0, 'backup whose temporary name cannot be removed succeeds');
+	like($ferr, qr/warning: could not remove temporary file ".*\.sql\.gz\.tmp\.\d+"/, 'with a warning');
+	($left) = grep { /\.sql\.gz$/ } split(/ /, files_in($tdir));
+	ok(defined $left && -e "$tdir/$left.sha256", 'the backup has its checksum file');
+	($frc) = tool('verify', '--restore-file', "$tdir/$left", '--no-restore');
+	is($frc, 0, 'which matches it');
+
+	# /dev/null cannot be opened for psql's output: restore stops before
+	# psql starts instead of letting psql write to the terminal
+	($frc, $fout, $ferr) = tool_with_faults({ SOB_FAULT_OPEN => '/dev/null' },
+		'restore', '--restore-file', $backup, '--create', '-d', $node->connstr('devnull_target'));
+	is($frc, 5, 'restore without /dev/null exits 5');
+	like($ferr, qr/could not open "\/dev\/null": Permission denied/, 'saying why');
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'devnull_target'}),
+		'0', 'and leaves no database behind');
+}
+
 # --- with the background worker loaded ---------------------------------------------
 # The worker connects to every database that has the extension, the verify
 # database included: verify must still drop it, and restore must work.

@@ -51,30 +51,65 @@ typedef struct BackupFiles
 	char	   *sha_tmp;		/* dir/name.sha256.tmp.PID */
 	int			fd;
 	int			sha_fd;
-	bool		sha_published;
+	bool		sha_published;	/* the checksum file has its final name */
+	bool		published;		/* the backup too */
 } BackupFiles;
 
-/* Remove what a failed backup left behind. */
-static void
+/*
+ * Close both files of a backup, each whatever happened to the other.
+ * Returns false after printing an error.
+ */
+static bool
+backup_close(BackupFiles *bf)
+{
+	bool		ok = true;
+
+	if (bf->fd >= 0 && close(bf->fd) < 0)
+	{
+		pg_log_error("could not close \"%s\": %m", bf->final);
+		ok = false;
+	}
+	if (bf->sha_fd >= 0 && close(bf->sha_fd) < 0)
+	{
+		pg_log_error("could not close \"%s\": %m", bf->sha_final);
+		ok = false;
+	}
+	bf->fd = bf->sha_fd = -1;
+	return ok;
+}
+
+/*
+ * Remove what a failed backup left behind: its temporary files, and what it
+ * had published, the backup before its checksum file, so that a backup is
+ * never left without its checksum.  Returns false, after printing why, when
+ * the backup itself could not be removed; its checksum file then stays
+ * with it.
+ */
+static bool
 backup_cleanup(BackupFiles *bf)
 {
-	if (bf->fd >= 0)
-		close(bf->fd);
-	if (bf->sha_fd >= 0)
-		close(bf->sha_fd);
-	bf->fd = bf->sha_fd = -1;
+	(void) backup_close(bf);
 	if (bf->tmp)
 		unlink(bf->tmp);
 	if (bf->sha_tmp)
 		unlink(bf->sha_tmp);
-	if (bf->sha_published)
-		unlink(bf->sha_final);
+	if (bf->published && unlink(bf->final) < 0 && errno != ENOENT)
+	{
+		pg_log_error("could not remove \"%s\": %m", bf->final);
+		return false;
+	}
+	if (bf->sha_published && unlink(bf->sha_final) < 0 && errno != ENOENT)
+		pg_log_warning("could not remove \"%s\": %m", bf->sha_final);
+	return true;
 }
 
 /*
  * Give tmp the name final without ever replacing an existing file: link()
  * fails with EEXIST where rename() would silently overwrite.  On a file
- * system without hard links, fall back to rename() after checking.
+ * system without hard links, fall back to rename() after checking.  Once
+ * link() succeeded the file is published: if its temporary name cannot be
+ * removed, that is a second name for the same file, left for rotate to
+ * remove, and only a warning.
  */
 static int
 backup_publish(const char *tmp, const char *final)
@@ -82,7 +117,11 @@ backup_publish(const char *tmp, const char *final)
 	struct stat st;
 
 	if (link(tmp, final) == 0)
-		return unlink(tmp);
+	{
+		if (unlink(tmp) < 0)
+			pg_log_warning("could not remove temporary file \"%s\": %m", tmp);
+		return 0;
+	}
 	if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS && errno != EMLINK)
 		return -1;
 	if (lstat(final, &st) == 0)
@@ -369,20 +408,16 @@ sob_cmd_backup(const SobOptions *opts)
 		result = SOB_EXIT_IO;
 		goto done;
 	}
-	bf.sha_published = false;	/* both are published now */
+	bf.published = true;
 	pg_free(bf.tmp);
 	pg_free(bf.sha_tmp);
 	bf.tmp = bf.sha_tmp = NULL;
-	if (close(bf.fd) < 0 || close(bf.sha_fd) < 0)
+	/* close() may report a deferred write error: then withdraw the backup */
+	if (!backup_close(&bf))
 	{
-		bf.fd = bf.sha_fd = -1;
-		pg_log_error("could not close \"%s\": %m", bf.final);
-		unlink(bf.final);
-		unlink(bf.sha_final);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
-	bf.fd = bf.sha_fd = -1;
 	/* make the new names durable; fsync_fname() prints its own error */
 	if (fsync_fname(opts->dir, true) != 0)
 	{
@@ -403,8 +438,11 @@ sob_cmd_backup(const SobOptions *opts)
 done:
 	if (result != SOB_EXIT_OK)
 	{
-		backup_cleanup(&bf);
-		pg_log_info("backup failed; no backup file was left behind");
+		if (backup_cleanup(&bf))
+			pg_log_info("backup failed; no backup file was left behind");
+		else
+			pg_log_info("backup failed; \"%s\" could not be removed and keeps its checksum file",
+						bf.final);
 	}
 	if (gz_started)
 	{
