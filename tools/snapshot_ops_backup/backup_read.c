@@ -127,9 +127,6 @@ sob_backup_read(SobBackupRead *rd, int fd, SobGzConsumer consume, void *arg)
 int
 sob_backup_verdict(const SobBackupRead *rd, bool report_ok)
 {
-	char		size1[SOB_HUMAN_LEN];
-	char		size2[SOB_HUMAN_LEN];
-
 	if (rd->gz == SOB_GZ_STOPPED)
 		return SOB_EXIT_SIGNAL;
 	if (rd->gz == SOB_GZ_READ_ERROR)
@@ -160,6 +157,9 @@ sob_backup_verdict(const SobBackupRead *rd, bool report_ok)
 	}
 	if (report_ok)
 	{
+		char		size1[SOB_HUMAN_LEN];
+		char		size2[SOB_HUMAN_LEN];
+
 		if (rd->expected_hex[0] != '\0')
 			printf("  Checksum: ok (sha256 %s)\n", rd->actual_hex);
 		else
