@@ -35,7 +35,7 @@
 #include "pg_programs.h"
 #include "snapshot_ops_backup.h"
 
-/* --help */
+/* Print --help to out. */
 static void
 sob_usage(FILE *out)
 {
@@ -56,7 +56,8 @@ sob_usage(FILE *out)
 			"  list      backups, newest first, with size, age and checksum status\n"
 			"  rotate    remove backups older than N days, keeping at least M and\n"
 			"            always the newest backup whose checksum is good\n"
-			"  restore   check FILE, then load it with psql in one transaction\n"
+			"  restore   load FILE with psql in one transaction, reading it once;\n"
+			"            it commits only if FILE matches its checksum and is intact\n"
 			"  verify    check FILE (default: the newest backup in DIR) and\n"
 			"            test-restore it into a temporary database\n"
 			"\n"
