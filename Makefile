@@ -3,7 +3,8 @@
 #   make && make install       build and install the extension (as root)
 #   make installcheck          pg_regress suites in test/sql against a
 #                              throwaway instance (run as a non-root user)
-#   make -C tools              the backup tool (also built by "make")
+#   make tools                 the backup tool, tools/snapshot_ops_backup/ (also
+#                              built by "make")
 #
 # The full test run (pg_regress, pgTAP, Perl TAP) is test/run-all.sh.
 
@@ -69,11 +70,12 @@ all: tools
 install: install-tools
 clean: clean-tools
 
+TOOLS_DIR = tools/snapshot_ops_backup
 tools:
-	$(MAKE) -C tools PG_CONFIG=$(PG_CONFIG)
+	$(MAKE) -C $(TOOLS_DIR) PG_CONFIG=$(PG_CONFIG)
 install-tools: tools
-	$(MAKE) -C tools PG_CONFIG=$(PG_CONFIG) install
+	$(MAKE) -C $(TOOLS_DIR) PG_CONFIG=$(PG_CONFIG) install
 clean-tools:
-	$(MAKE) -C tools PG_CONFIG=$(PG_CONFIG) clean
+	$(MAKE) -C $(TOOLS_DIR) PG_CONFIG=$(PG_CONFIG) clean
 
 .PHONY: tools install-tools clean-tools check-released

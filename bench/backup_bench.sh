@@ -6,12 +6,20 @@
 #
 #   backup:   snapshot_ops_backup backup            vs  pg_dump | gzip -6 > file
 #   restore:  snapshot_ops_backup restore --create  vs  createdb && gunzip -c | psql --single-transaction
+#   hashing:  snapshot_ops_backup list              vs  the hand-written SHA-256 of 1.0
 #
-# and prints each figure beside its baseline with the ratio (goal: <= 1.2).
-# Both sides use gzip level 6 (gzip's default) and the same pg_dump and psql.
-# The tool's restore also checks the checksum and the whole gzip stream
-# before psql starts and counts the rows afterwards; that is part of what
-# is measured.
+# and prints each figure beside its baseline with the ratio (goal for backup
+# and restore: <= 1.2).  Both sides use gzip level 6 (gzip's default) and the
+# same pg_dump and psql.  The tool's restore also checks the checksum and
+# the whole gzip stream, in the same read that feeds psql, and counts the
+# rows afterwards; that is part of what is measured.
+#
+# Hashing: list, rotate and verify hash whole backups.  Both sides hash the
+# same file, the dump's SQL (some 286 MB at the default size), from the page
+# cache: the tool through "list" (pg_cryptohash, OpenSSL's SHA-256 on this
+# build), the baseline with bench/baseline/sha256_handwritten.c, the tool's
+# own SHA-256 up to 1.0, compiled here with the server's CFLAGS as the tool
+# was.  Needs a C compiler (cc).
 #
 # Usage: bench/backup_bench.sh
 #   Connection through the usual libpq variables (PGHOST, PGPORT, PGUSER);
@@ -20,6 +28,7 @@
 #     SESSIONS=100000      snapshots to create
 #     POSITIONS=10         positions per snapshot
 #     REPEAT=1             runs of each measurement (the median is shown)
+#     HASH_REPEAT=5        runs of the hashing measurement (seconds each)
 #     KEEP=0               1: keep the bench databases and files
 #     BENCH_DIR=$(mktemp -d)
 #
@@ -30,10 +39,12 @@ set -eu
 SESSIONS=${SESSIONS:-100000}
 POSITIONS=${POSITIONS:-10}
 REPEAT=${REPEAT:-1}
+HASH_REPEAT=${HASH_REPEAT:-5}
 KEEP=${KEEP:-0}
 DB=snapshot_ops_bench
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/snapshot_ops_bench.XXXXXX")}
 mkdir -p "$BENCH_DIR"
+BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 
 # the binaries of one installation: pg_config's, else PATH
 BINDIR=$(pg_config --bindir 2>/dev/null || true)
@@ -149,6 +160,42 @@ for t in session_snapshots position_snapshots metrics_snapshots risk_guard_snaps
 	fi
 done
 
+# --- hashing ----------------------------------------------------------------
+HASH_DIR="$BENCH_DIR/hash"
+HASH_NAME=hash_backup_20000101_000000.sql.gz	# named like a backup for list
+HASH_FILE="$HASH_DIR/$HASH_NAME"
+mkdir -p "$HASH_DIR"
+gunzip -c "$BENCH_DIR/manual.sql.gz" > "$HASH_FILE"
+(cd "$HASH_DIR" && sha256sum "$HASH_NAME" > "$HASH_NAME.sha256")
+BASELINE="$BENCH_DIR/sha256_handwritten"
+# shellcheck disable=SC2046 # pg_config's flags are several words
+cc $(pg_config --cflags) -o "$BASELINE" "$BENCH_SRC/baseline/sha256_handwritten.c"
+# both must compute the same SHA-256 as sha256sum
+if [ "$("$BASELINE" "$HASH_FILE" | cut -c1-64)" != "$(cut -c1-64 "$HASH_DIR/$HASH_NAME.sha256")" ]; then
+	echo "backup_bench: the baseline SHA-256 differs from sha256sum's" >&2
+	exit 1
+fi
+if ! "$SOB" list --dir "$HASH_DIR" | grep -q " ok$"; then
+	echo "backup_bench: snapshot_ops_backup list does not find the hash file's checksum ok" >&2
+	exit 1
+fi
+cat "$HASH_FILE" > /dev/null	# both read it from the page cache
+base_h=""; sob_h=""
+i=0
+while [ $i -lt "$HASH_REPEAT" ]; do
+	i=$((i + 1))
+	t0=$(now)
+	"$BASELINE" "$HASH_FILE" > /dev/null
+	t1=$(now)
+	base_h="$base_h $(elapsed "$t0" "$t1")"
+
+	t0=$(now)
+	"$SOB" list --dir "$HASH_DIR" > /dev/null
+	t1=$(now)
+	sob_h="$sob_h $(elapsed "$t0" "$t1")"
+done
+HASH_MB=$(echo "$(wc -c < "$HASH_FILE") / 1048576" | bc -l)
+
 report() {
 	base=$(echo "$2" | tr ' ' '\n' | grep . | median)
 	mine=$(echo "$3" | tr ' ' '\n' | grep . | median)
@@ -160,3 +207,9 @@ report backup "$base_b" "$sob_b" "pg_dump | gzip -6"
 report restore "$base_r" "$sob_r" "createdb; gunzip | psql -1"
 printf 'sizes    snapshot_ops_backup %s bytes, pg_dump | gzip -6 %s bytes\n' \
 	"$(wc -c < "$SOB_FILE")" "$(wc -c < "$BENCH_DIR/manual.sql.gz")"
+base=$(echo "$base_h" | tr ' ' '\n' | grep . | median)
+mine=$(echo "$sob_h" | tr ' ' '\n' | grep . | median)
+echo "median of $HASH_REPEAT run(s), $(printf '%.1f' "$HASH_MB") MB from the page cache:"
+printf 'hashing  snapshot_ops_backup list %6.0f MB/s (%.2f s)   baseline (hand-written SHA-256 of 1.0) %6.0f MB/s (%.2f s)   %.1fx faster\n' \
+	"$(echo "$HASH_MB / $mine" | bc -l)" "$mine" "$(echo "$HASH_MB / $base" | bc -l)" "$base" \
+	"$(echo "$base / $mine" | bc -l)"

@@ -36,16 +36,26 @@ BAIL_OUT('snapshot_ops_backup is not installed (not in PATH nor in pg_config --b
   unless defined $tool;
 note "using $tool";
 
-# Run the tool; returns (exit code, stdout, stderr).
-sub tool
+# Run the tool at $bin; returns (exit code, stdout, stderr).
+sub run_tool
 {
-	my (@args) = @_;
+	my ($bin, @args) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ $tool, @args ], '>', \$out, '2>', \$err);
+	IPC::Run::run([ $bin, @args ], '>', \$out, '2>', \$err);
 	my $rc = $? >> 8;
-	note "snapshot_ops_backup @args => $rc\n$out$err";
+	note "$bin @args => $rc\n$out$err";
 	return ($rc, $out, $err);
 }
+
+# Run the installed tool.
+sub tool
+{
+	return run_tool($tool, @_);
+}
+
+# The installation's own programs (PATH and pg_config point at it); the
+# fake programs below hand "-V" to them, which the tool's version check runs.
+my $pgbin = `pg_config --bindir` =~ s/\s+$//r;
 
 my $node = PostgreSQL::Test::Cluster->new('backup');
 $node->init;
@@ -265,20 +275,155 @@ write_backup("$bad/lossy_backup_20200101_000000.sql.gz", $lossy);
 is($rc, 3, 'verify detects restored row counts that differ from the backup');
 like($out, qr/public\.position_snapshots\s+445\s+450\s+MISMATCH/, 'and shows which table');
 
+# --- a backup changed after its checksum was written ---------------------------
+# restore reads the file once: the checksum is known only when psql has
+# read all of the SQL, and a mismatch must roll back what psql ran.
+
+# everything of a backup in a database: relations outside the system
+# schemas, and the extension
+sub leftovers
+{
+	my ($db) = @_;
+	return $node->safe_psql($db,
+		q{SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		           WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+		             AND n.nspname !~ '^pg_(toast|temp_)')
+		       || ' relations, '
+		       || (SELECT count(*) FROM pg_extension WHERE extname = 'snapshot_ops') || ' extension'});
+}
+my $nothing = '0 relations, 0 extension';
+
+# Write $content as a gzip file of stored (level 0) blocks with a minimal
+# header, so that changing a byte of $content changes the same byte of the
+# file: the same size, and a valid gzip stream.
+sub write_stored
+{
+	my ($path, $content) = @_;
+	gzip(\$content => $path, Level => 0, Minimal => 1) or die $GzipError;
+}
+
+# one byte changed in a row of session_snapshots' COPY block
+my $copy_at = index($sql, "COPY public.session_snapshots ");
+my $sess_at = index($sql, "\tsess_", index($sql, "\n", $copy_at)) + 1;
+ok($copy_at > 0 && $sess_at > $copy_at, 'the dump has a session_snapshots row to alter');
+(my $altered_sql = $sql);
+substr($altered_sql, $sess_at, 1) = 'S';
+
+my $alt_name = 'altered_backup_20200101_000000.sql.gz';
+my $alt = "$bad/$alt_name";
+write_stored($alt, $sql);
+open($fh, '>', "$alt.sha256") or die;
+print $fh Digest::SHA->new(256)->addfile($alt)->hexdigest . "  $alt_name\n";
+close($fh);
+($rc) = tool('restore', '--restore-file', $alt, '--create', '-d', $node->connstr('altered_control'));
+is($rc, 0, 'the stored-blocks backup restores before it is altered');
+$node->safe_psql('postgres', 'DROP DATABASE altered_control');
+
+my $alt_size = -s $alt;
+write_stored($alt, $altered_sql);
+is(-s $alt, $alt_size, 'the altered backup has the size of the original');
+my $regunzipped;
+ok(gunzip($alt => \$regunzipped) && $regunzipped eq $altered_sql, 'and is a valid gzip stream');
+
+($rc, $out, $err) = tool('restore', '--restore-file', $alt, '-d', $node->connstr('empty_target'));
+is($rc, 3, 'restore of a backup altered after its checksum was written fails (exit 3)');
+like($out, qr/Running psql/, 'after psql had read it');
+like($err, qr/checksum mismatch: ".*\Q$alt_name\E" has sha256/, 'on the checksum');
+like($err, qr/the restore was rolled back; database "empty_target" is unchanged/, 'and says it rolled back');
+is(leftovers('empty_target'), $nothing, 'the target holds nothing of it, no table and no row');
+
+($rc, undef, $err) = tool('restore', '--restore-file', $alt, '--create', '-d', $node->connstr('altered_new'));
+is($rc, 3, 'restore --create of the altered backup fails');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'altered_new'}),
+	'0', 'and drops the database it created');
+($rc, undef, $err) = tool('verify', '--restore-file', $alt, '-d', $node->connstr('postgres'));
+is($rc, 3, 'verify of the altered backup fails');
+
+# A backup whose SQL commits by itself: the checksum must still decide.
+(my $committing = $sql) =~ s/^(SELECT pg_catalog\.setval)/COMMIT;\n$1/m;
+my $commit_name = 'commit_backup_20200101_000000.sql.gz';
+write_backup("$bad/$commit_name", $sql);
+gzip(\$committing => "$bad/$commit_name") or die $GzipError;
+($rc, undef, $err) = tool('restore', '--restore-file', "$bad/$commit_name",
+	'-d', $node->connstr('empty_target'));
+is($rc, 3, 'restore of an altered backup that runs COMMIT itself fails (exit 3)');
+like($err, qr/checksum mismatch/, 'on the checksum');
+is(leftovers('empty_target'), $nothing, 'and its COMMIT committed nothing');
+
+# A backup changed while restore reads it.  The file is two gzip members, a
+# filler table of more than 2 MB compressed, then the dump.  A psql wrapper
+# rewrites the second member in place before it reads any of its input.
+# Until psql reads, the tool can have read no more than psql's pipe (1 MB
+# of SQL) and one 256 kB block take, so it is still in the first member:
+# it reads the new second member, which gzip finds valid.  Only the
+# checksum over the bytes it actually read can catch that.
+my $filler = "CREATE TABLE public.filler (t text);\nCOPY public.filler (t) FROM stdin;\n";
+$filler .= Digest::SHA::sha1_hex($_) . "\n" for (1 .. 160000);
+$filler .= "\\.\n\n";
+my ($member1, $member2, $member2_new);
+gzip(\$filler => \$member1) or die $GzipError;
+gzip(\$sql => \$member2) or die $GzipError;
+gzip(\$altered_sql => \$member2_new) or die $GzipError;
+cmp_ok(length($member1), '>', 2 * 1024 * 1024, 'the first member is over 2 MB compressed');
+my $race_name = 'race_backup_20200101_000000.sql.gz';
+my $race = "$bad/$race_name";
+open($fh, '>', $race) or die;
+binmode $fh;
+print $fh $member1 . $member2;
+close($fh);
+open($fh, '>', "$race.sha256") or die;
+print $fh Digest::SHA->new(256)->addfile($race)->hexdigest . "  $race_name\n";
+close($fh);
+open($fh, '>', "$tmp/member2_new") or die;
+binmode $fh;
+print $fh $member2_new;
+close($fh);
+
+my $psqlbin = "$tmp/psqlbin";
+make_path($psqlbin);
+open($fh, '>', "$psqlbin/psql") or die;
+print $fh <<"EOS";
+#!/usr/bin/perl
+exec('$pgbin/psql', '-V') if (\@ARGV && \$ARGV[0] eq '-V');
+open(my \$t, '<', '$tmp/member2_new') or die;
+binmode \$t;
+my \$new = do { local \$/; <\$t> };
+open(my \$f, '+<', '$race') or die;
+binmode \$f;
+seek(\$f, ${\ length($member1)}, 0);
+print \$f \$new;
+truncate(\$f, ${\ length($member1)} + length(\$new));
+close(\$f) or die;
+open(my \$m, '>', '$tmp/race_changed') and close(\$m);
+exec('$pgbin/psql', \@ARGV);
+EOS
+close($fh);
+chmod(0755, "$psqlbin/psql");
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $psqlbin;
+	($rc, $out, $err) = tool('restore', '--restore-file', $race, '-d', $node->connstr('empty_target'));
+}
+ok(-e "$tmp/race_changed", 'the backup was changed while restore read it');
+is($rc, 3, 'restore of a backup changed while it is read fails (exit 3)');
+like($err, qr/checksum mismatch/, 'on the checksum over the bytes it read');
+is(leftovers('empty_target'), $nothing, 'and leaves nothing in the target, not even the filler');
+
 # --- pg_dump failures leave no file -------------------------------------------
 my $faildir = "$tmp/fail";
 ($rc, undef, $err) = tool('backup', '-d', $node->connstr('no_such_db'), '--dir', $faildir);
 is($rc, 2, 'backup of a nonexistent database fails (exit 2)');
 like($err, qr/database "no_such_db" does not exist/, 'with the server\'s message');
 
-# fake pg_dump programs, found through SNAPSHOT_OPS_PG_BINDIR
+# fake pg_dump programs, found through SNAPSHOT_OPS_PG_BINDIR; "-V" goes to
+# the real pg_dump unless $version says what to print instead
 my $fakebin = "$tmp/fakebin";
 make_path($fakebin, $faildir);
 sub fake_pg_dump
 {
-	my ($body) = @_;
+	my ($body, $version) = @_;
+	my $v = defined $version ? "echo '$version'; exit 0" : "exec '$pgbin/pg_dump' -V";
 	open(my $f, '>', "$fakebin/pg_dump") or die;
-	print $f "#!/bin/sh\n$body\n";
+	print $f "#!/bin/sh\nif [ \"\$1\" = -V ]; then $v; fi\n$body\n";
 	close($f);
 	chmod(0755, "$fakebin/pg_dump");
 }
@@ -297,7 +442,73 @@ sub fake_pg_dump
 	fake_pg_dump("echo '-- PostgreSQL database dump'; echo 'SET x = 1;'; exit 0");
 	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
 	is($rc, 2, 'backup fails when pg_dump\'s output is incomplete despite exit 0');
+
+	# pg_dump must fit the server: at least its major version
+	my $server_major = int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+	my $old = $server_major - 1;
+	fake_pg_dump("touch '$tmp/old_pg_dump_ran'; exit 1", "pg_dump (PostgreSQL) $old.9");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'a pg_dump older than the server is refused (exit 2)');
+	like($err,
+		qr/pg_dump at "\Q$fakebin\E\/pg_dump" is too old for the server: pg_dump \(PostgreSQL\) $old\.9, server major version $server_major/,
+		'naming it, its version and the server\'s');
+	ok(!-e "$tmp/old_pg_dump_ran", 'and it is never run to dump');
+
+	fake_pg_dump("exit 1", "pg_dump 1.0 (some other program)");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'a pg_dump that is not PostgreSQL\'s is refused');
+	like($err, qr/is not a usable pg_dump: its -V printed no PostgreSQL version/,
+		'and says why');
+
+	# psql likewise, for restore: refused before the target is touched
+	open(my $f, '>', "$fakebin/psql") or die;
+	print $f "#!/bin/sh\nif [ \"\$1\" = -V ]; then echo 'psql (PostgreSQL) $old.2'; exit 0; fi\nexit 1\n";
+	close($f);
+	chmod(0755, "$fakebin/psql");
+	($rc, undef, $err) = tool('restore', '--restore-file', $backup, '--create', '-d', $node->connstr('old_psql'));
+	is($rc, 2, 'restore with a psql older than the server is refused (exit 2)');
+	like($err, qr/psql at "\Q$fakebin\E\/psql" is too old for the server/, 'naming the psql');
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'old_psql'}),
+		'0', 'and --create left no database behind');
+	unlink("$fakebin/psql");
+
+	my $newer = $server_major + 1;
+	fake_pg_dump("exec '$pgbin/pg_dump' \"\$@\"", "pg_dump (PostgreSQL) $newer.0");
+	($rc) = tool('backup', '-d', $src, '--dir', "$tmp/newer");
+	is($rc, 0, 'a pg_dump of a newer major version than the server is used');
 }
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = "$tmp/nobin";
+	make_path("$tmp/nobin");
+	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
+	is($rc, 2, 'backup fails when there is no pg_dump to run');
+	like($err, qr/program "pg_dump" is needed by snapshot_ops_backup but was not found in "\Q$tmp\E\/nobin"/,
+		'and says where it looked');
+}
+
+# Without SNAPSHOT_OPS_PG_BINDIR, the tool runs the pg_dump next to its own
+# executable, as PostgreSQL's programs find each other: a copy of the tool
+# in a directory with a pg_dump of its own uses that one ...
+my $otherbin = "$tmp/otherbin";
+make_path($otherbin);
+copy($tool, "$otherbin/snapshot_ops_backup") or die;
+chmod(0755, "$otherbin/snapshot_ops_backup");
+open($fh, '>', "$otherbin/pg_dump") or die;
+print $fh "#!/bin/sh\n[ \"\$1\" = -V ] || touch '$tmp/otherbin_used'\nexec '$pgbin/pg_dump' \"\$@\"\n";
+close($fh);
+chmod(0755, "$otherbin/pg_dump");
+($rc, $out) = run_tool("$otherbin/snapshot_ops_backup", 'backup', '-d', $src, '--dir', "$tmp/other");
+is($rc, 0, 'a copy of the tool elsewhere makes a backup');
+like($out, qr/Running pg_dump \(\Q$otherbin\E\/pg_dump\)/, 'with the pg_dump beside it');
+ok(-e "$tmp/otherbin_used", 'which is the one that ran');
+# ... and without one beside it, the pg_dump of the installation it was built for
+my $lonebin = "$tmp/lonebin";
+make_path($lonebin);
+copy($tool, "$lonebin/snapshot_ops_backup") or die;
+chmod(0755, "$lonebin/snapshot_ops_backup");
+($rc, $out) = run_tool("$lonebin/snapshot_ops_backup", 'backup', '-d', $src, '--dir', "$tmp/lone");
+is($rc, 0, 'a copy of the tool alone in a directory makes a backup');
+like($out, qr/Running pg_dump \(\Q$pgbin\E\/pg_dump\)/, 'with the pg_dump of the installation it was built for');
 opendir($dh, $faildir) or die;
 my @left = grep { !/^\.\.?$/ } readdir($dh);
 closedir($dh);
@@ -396,6 +607,235 @@ SKIP:
 	closedir($dh);
 	system('umount', $mnt);
 	is_deeply(\@left, [], 'and leaves no partial file');
+}
+
+# --- system calls that fail at the worst moment ------------------------------------
+# A small LD_PRELOAD library makes close(), unlink() or open() fail for the
+# paths a test names (fnmatch patterns in SOB_FAULT_CLOSE, SOB_FAULT_UNLINK,
+# SOB_FAULT_OPEN), in the tool's own process only, and at exit lists the
+# descriptors the tool still holds on paths matching SOB_FAULT_WATCH.
+my $shim_c = <<'EOC';
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int	active;
+
+__attribute__((constructor)) static void
+shim_init(void)
+{
+	active = strcmp(program_invocation_short_name, "snapshot_ops_backup") == 0;
+}
+
+static int
+shim_match(const char *var, const char *path)
+{
+	const char *pattern = getenv(var);
+
+	return active && pattern && path && fnmatch(pattern, path, 0) == 0;
+}
+
+int
+unlink(const char *path)
+{
+	static int	(*real) (const char *);
+
+	if (!real)
+		real = dlsym(RTLD_NEXT, "unlink");
+	if (shim_match("SOB_FAULT_UNLINK", path))
+	{
+		errno = EBUSY;
+		return -1;
+	}
+	return real(path);
+}
+
+int
+close(int fd)
+{
+	static int	(*real) (int);
+	char		link[64];
+	char		target[4096];
+	ssize_t		n;
+
+	if (!real)
+		real = dlsym(RTLD_NEXT, "close");
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0)
+	{
+		target[n] = '\0';
+		if (shim_match("SOB_FAULT_CLOSE", target))
+		{
+			real(fd);			/* Linux frees the descriptor even then */
+			errno = EIO;
+			return -1;
+		}
+	}
+	return real(fd);
+}
+
+static int
+shim_open(const char *sym, const char *path, int flags, va_list ap)
+{
+	int			(*real) (const char *, int, ...) = dlsym(RTLD_NEXT, sym);
+	mode_t		mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, int) : 0;
+
+	if (shim_match("SOB_FAULT_OPEN", path))
+	{
+		errno = EACCES;
+		return -1;
+	}
+	return real(path, flags, mode);
+}
+
+int
+open(const char *path, int flags, ...)
+{
+	va_list		ap;
+	int			fd;
+
+	va_start(ap, flags);
+	fd = shim_open("open", path, flags, ap);
+	va_end(ap);
+	return fd;
+}
+
+int
+open64(const char *path, int flags, ...)
+{
+	va_list		ap;
+	int			fd;
+
+	va_start(ap, flags);
+	fd = shim_open("open64", path, flags, ap);
+	va_end(ap);
+	return fd;
+}
+
+__attribute__((destructor)) static void
+shim_report(void)
+{
+	const char *report = getenv("SOB_FAULT_REPORT");
+	DIR		   *d;
+	struct dirent *de;
+	FILE	   *out;
+
+	if (!active || !report || !getenv("SOB_FAULT_WATCH"))
+		return;
+	out = fopen(report, "a");
+	d = opendir("/proc/self/fd");
+	while (out && d && (de = readdir(d)) != NULL)
+	{
+		char		link[300];
+		char		target[4096];
+		ssize_t		n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (shim_match("SOB_FAULT_WATCH", target))
+			fprintf(out, "descriptor %s still open on %s\n", de->d_name, target);
+	}
+	if (d)
+		closedir(d);
+	if (out)
+		fclose(out);
+}
+EOC
+my $shim = "$tmp/fault_shim.so";
+{
+	open(my $f, '>', "$tmp/fault_shim.c") or die;
+	print $f $shim_c;
+	close($f);
+}
+my $have_shim = system('cc', '-shared', '-fPIC', '-o', $shim, "$tmp/fault_shim.c", '-ldl') == 0;
+
+# Run the tool with the faults in %faults; returns (exit code, stdout,
+# stderr, what the shim reported).
+sub tool_with_faults
+{
+	my ($faults, @args) = @_;
+	my $report = "$tmp/fault_report";
+	unlink($report);
+	local $ENV{LD_PRELOAD} = $shim;
+	local $ENV{SOB_FAULT_REPORT} = $report;
+	local @ENV{ keys %$faults } = values %$faults;
+	my ($rc, $out, $err) = tool(@args);
+	my $reported = -e $report ? slurp_file($report) : '';
+	return ($rc, $out, $err, $reported);
+}
+
+# the files in a directory, as one string
+sub files_in
+{
+	my ($d) = @_;
+	opendir(my $h, $d) or die;
+	my @n = sort grep { !/^\.\.?$/ } readdir($h);
+	closedir($h);
+	return join(' ', @n);
+}
+
+SKIP:
+{
+	skip 'no C compiler to build the fault library', 16 unless $have_shim;
+
+	# close() of the backup fails after it was published: both descriptors
+	# are still closed, and the backup is withdrawn with its checksum
+	my $cdir = "$tmp/fault_close";
+	make_path($cdir);
+	my ($frc, $fout, $ferr, $frep) = tool_with_faults(
+		{ SOB_FAULT_CLOSE => '*.sql.gz.tmp.*', SOB_FAULT_WATCH => "$cdir/*" },
+		'backup', '-d', $src, '--dir', $cdir);
+	is($frc, 5, 'backup whose close() fails exits 5');
+	like($ferr, qr/could not close ".*\.sql\.gz": Input\/output error/, 'saying which file');
+	is($frep, '', 'and leaves no descriptor open, the checksum file\'s included');
+	is(files_in($cdir), '', 'nor any file');
+	like($ferr, qr/no backup file was left behind/, 'as it says');
+
+	# ... and the backup cannot be removed either: it keeps its checksum file
+	my $udir = "$tmp/fault_close_unlink";
+	make_path($udir);
+	($frc, $fout, $ferr) = tool_with_faults(
+		{ SOB_FAULT_CLOSE => '*.sql.gz.tmp.*', SOB_FAULT_UNLINK => '*.sql.gz' },
+		'backup', '-d', $src, '--dir', $udir);
+	is($frc, 5, 'backup whose close() and then unlink() fail exits 5');
+	my ($left) = grep { /\.sql\.gz$/ } split(/ /, files_in($udir));
+	ok(defined $left, 'the backup that could not be removed is still there');
+	ok(defined $left && -e "$udir/$left.sha256", 'with its checksum file');
+	like($ferr, qr/could not be removed and keeps its checksum file/, 'and says so');
+
+	# the temporary name of a published backup cannot be removed: the backup
+	# is complete, with its checksum, and the extra name is only a warning
+	my $tdir = "$tmp/fault_unlink_tmp";
+	make_path($tdir);
+	($frc, $fout, $ferr) = tool_with_faults({ SOB_FAULT_UNLINK => '*.sql.gz.tmp.*' },
+		'backup', '-d', $src, '--dir', $tdir);
+	is($frc, 0, 'backup whose temporary name cannot be removed succeeds');
+	like($ferr, qr/warning: could not remove temporary file ".*\.sql\.gz\.tmp\.\d+"/, 'with a warning');
+	($left) = grep { /\.sql\.gz$/ } split(/ /, files_in($tdir));
+	ok(defined $left && -e "$tdir/$left.sha256", 'the backup has its checksum file');
+	($frc) = tool('verify', '--restore-file', "$tdir/$left", '--no-restore');
+	is($frc, 0, 'which matches it');
+
+	# /dev/null cannot be opened for psql's output: restore stops before
+	# psql starts instead of letting psql write to the terminal
+	($frc, $fout, $ferr) = tool_with_faults({ SOB_FAULT_OPEN => '/dev/null' },
+		'restore', '--restore-file', $backup, '--create', '-d', $node->connstr('devnull_target'));
+	is($frc, 5, 'restore without /dev/null exits 5');
+	like($ferr, qr/could not open "\/dev\/null": Permission denied/, 'saying why');
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'devnull_target'}),
+		'0', 'and leaves no database behind');
 }
 
 # --- with the background worker loaded ---------------------------------------------

@@ -174,8 +174,10 @@ $node->start;
 $d = fresh_dir('running');
 my $fakebin = "$tmp/fakebin";
 make_path($fakebin);
+# "-V" (the tool's version check) goes to the real pg_dump
+my $pgbin = `pg_config --bindir` =~ s/\s+$//r;
 open($fh, '>', "$fakebin/pg_dump") or die;
-print $fh "#!/bin/sh\necho '-- PostgreSQL database dump'\nexec sleep 5\n";
+print $fh "#!/bin/sh\n[ \"\$1\" = -V ] && exec '$pgbin/pg_dump' -V\necho '-- PostgreSQL database dump'\nexec sleep 5\n";
 close($fh);
 chmod(0755, "$fakebin/pg_dump");
 my ($bout, $berr) = ('', '');

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * dumpscan.c
+ * dump_scan.c
  *		Count the rows of every table in a plain-format pg_dump stream.
  *
  * pg_dump writes the data of a table as a comment block naming it ("-- Data
@@ -19,14 +19,13 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/dumpscan.c
+ *	  tools/snapshot_ops_backup/dump_scan.c
  *
  *-------------------------------------------------------------------------
  */
-#include <stdlib.h>
-#include <string.h>
+#include "postgres_fe.h"
 
-#include "sob.h"
+#include "dump_scan.h"
 
 #define SCAN_DATA_COMMENT	"-- Data for Name: "
 #define SCAN_DATA_TYPE		"; Type: TABLE DATA;"
@@ -39,7 +38,7 @@ sob_scan_init(SobDumpScan *scan)
 {
 	memset(scan, 0, sizeof(*scan));
 	scan->linecap = 1024;
-	scan->line = sob_malloc(scan->linecap);
+	scan->line = pg_malloc(scan->linecap);
 }
 
 /*
@@ -133,18 +132,10 @@ scan_line(SobDumpScan *scan, const char *line, size_t len)
 	{
 		if (scan->ntables == scan->maxtables)
 		{
-			SobTableRows *grown;
-
 			scan->maxtables = scan->maxtables ? scan->maxtables * 2 : 16;
-			grown = sob_malloc(sizeof(SobTableRows) * scan->maxtables);
-			if (scan->ntables > 0)
-				memcpy(grown, scan->tables, sizeof(SobTableRows) * scan->ntables);
-			free(scan->tables);
-			scan->tables = grown;
+			scan->tables = pg_realloc_array(scan->tables, SobTableRows, scan->maxtables);
 		}
-		scan->tables[i].name = sob_malloc(namelen + 1);
-		memcpy(scan->tables[i].name, line + 5, namelen);
-		scan->tables[i].name[namelen] = '\0';
+		scan->tables[i].name = pnstrdup(line + 5, namelen);
 		scan->tables[i].rows = 0;
 		scan->ntables++;
 	}
@@ -204,14 +195,9 @@ sob_scan_feed(SobDumpScan *scan, const char *buf, size_t len)
 		{
 			if (scan->linelen + seg + 1 > scan->linecap)
 			{
-				char	   *grown;
-
 				while (scan->linelen + seg + 1 > scan->linecap)
 					scan->linecap *= 2;
-				grown = sob_malloc(scan->linecap);
-				memcpy(grown, scan->line, scan->linelen);
-				free(scan->line);
-				scan->line = grown;
+				scan->line = pg_realloc(scan->line, scan->linecap);
 			}
 			memcpy(scan->line + scan->linelen, p, seg);
 			scan->linelen += seg;
@@ -259,8 +245,8 @@ sob_scan_free(SobDumpScan *scan)
 	int			i;
 
 	for (i = 0; i < scan->ntables; i++)
-		free(scan->tables[i].name);
-	free(scan->tables);
-	free(scan->line);
+		pg_free(scan->tables[i].name);
+	pg_free(scan->tables);
+	pg_free(scan->line);
 	memset(scan, 0, sizeof(*scan));
 }

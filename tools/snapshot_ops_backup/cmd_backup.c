@@ -1,12 +1,12 @@
 /*-------------------------------------------------------------------------
  *
- * backup.c
+ * cmd_backup.c
  *		The backup command: pg_dump, compressed on the fly, published
  *		atomically with its checksum.
  *
  * pg_dump writes plain SQL to a pipe; this process compresses it with zlib
  * into a temporary file in the backup directory (created O_EXCL, mode 0600,
- * write-locked, see files.c), hashing the compressed bytes and counting the
+ * write-locked, see backup_dir.c), hashing the compressed bytes and counting the
  * COPY rows as they pass.  Only when pg_dump has exited with status 0, its
  * output ended with pg_dump's closing comment and every byte is on disk
  * (fsync) is the checksum file, then the backup, given its final name
@@ -17,20 +17,29 @@
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/backup.c
+ *	  tools/snapshot_ops_backup/cmd_backup.c
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
-#include <fcntl.h>
+#include "postgres_fe.h"
+
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sob.h"
+#include "common/file_utils.h"
+#include "common/logging.h"
+#include "portability/instr_time.h"
+
+#include "backup_dir.h"
+#include "checksum.h"
+#include "commands.h"
+#include "database.h"
+#include "dump_scan.h"
+#include "gzip_stream.h"
+#include "human_units.h"
+#include "interrupt.h"
+#include "pg_programs.h"
 
 /* The files of one backup being written. */
 typedef struct BackupFiles
@@ -42,59 +51,65 @@ typedef struct BackupFiles
 	char	   *sha_tmp;		/* dir/name.sha256.tmp.PID */
 	int			fd;
 	int			sha_fd;
-	bool		sha_published;
+	bool		sha_published;	/* the checksum file has its final name */
+	bool		published;		/* the backup too */
 } BackupFiles;
 
-/* Remove what a failed backup left behind. */
-static void
+/*
+ * Close both files of a backup, each whatever happened to the other.
+ * Returns false after printing an error.
+ */
+static bool
+backup_close(BackupFiles *bf)
+{
+	bool		ok = true;
+
+	if (bf->fd >= 0 && close(bf->fd) < 0)
+	{
+		pg_log_error("could not close \"%s\": %m", bf->final);
+		ok = false;
+	}
+	if (bf->sha_fd >= 0 && close(bf->sha_fd) < 0)
+	{
+		pg_log_error("could not close \"%s\": %m", bf->sha_final);
+		ok = false;
+	}
+	bf->fd = bf->sha_fd = -1;
+	return ok;
+}
+
+/*
+ * Remove what a failed backup left behind: its temporary files, and what it
+ * had published, the backup before its checksum file, so that a backup is
+ * never left without its checksum.  Returns false, after printing why, when
+ * the backup itself could not be removed; its checksum file then stays
+ * with it.
+ */
+static bool
 backup_cleanup(BackupFiles *bf)
 {
-	if (bf->fd >= 0)
-		close(bf->fd);
-	if (bf->sha_fd >= 0)
-		close(bf->sha_fd);
-	bf->fd = bf->sha_fd = -1;
+	(void) backup_close(bf);
 	if (bf->tmp)
 		unlink(bf->tmp);
 	if (bf->sha_tmp)
 		unlink(bf->sha_tmp);
-	if (bf->sha_published)
-		unlink(bf->sha_final);
-}
-
-/*
- * Create a temporary file O_EXCL with mode 0600 and take its write lock,
- * which tells rotate that its writer is alive.  Returns the descriptor or
- * -1 after printing an error.
- */
-static int
-backup_create_temp(const char *path)
-{
-	struct flock lock;
-	int			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-	if (fd < 0)
+	if (bf->published && unlink(bf->final) < 0 && errno != ENOENT)
 	{
-		sob_error("could not create \"%s\": %s", path, strerror(errno));
-		return -1;
+		pg_log_error("could not remove \"%s\": %m", bf->final);
+		return false;
 	}
-	memset(&lock, 0, sizeof(lock));
-	lock.l_type = F_WRLCK;
-	lock.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &lock) < 0 || fchmod(fd, 0600) < 0)
-	{
-		sob_error("could not lock \"%s\": %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return fd;
+	if (bf->sha_published && unlink(bf->sha_final) < 0 && errno != ENOENT)
+		pg_log_warning("could not remove \"%s\": %m", bf->sha_final);
+	return true;
 }
 
 /*
  * Give tmp the name final without ever replacing an existing file: link()
  * fails with EEXIST where rename() would silently overwrite.  On a file
- * system without hard links, fall back to rename() after checking.
+ * system without hard links, fall back to rename() after checking.  Once
+ * link() succeeded the file is published: if its temporary name cannot be
+ * removed, that is a second name for the same file, left for rotate to
+ * remove, and only a warning.
  */
 static int
 backup_publish(const char *tmp, const char *final)
@@ -102,7 +117,11 @@ backup_publish(const char *tmp, const char *final)
 	struct stat st;
 
 	if (link(tmp, final) == 0)
-		return unlink(tmp);
+	{
+		if (unlink(tmp) < 0)
+			pg_log_warning("could not remove temporary file \"%s\": %m", tmp);
+		return 0;
+	}
 	if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS && errno != EMLINK)
 		return -1;
 	if (lstat(final, &st) == 0)
@@ -117,7 +136,7 @@ backup_publish(const char *tmp, const char *final)
 static char *
 backup_file_prefix(const char *db)
 {
-	char	   *s = sob_strdup(db);
+	char	   *s = pg_strdup(db);
 	char	   *p;
 
 	for (p = s; *p; p++)
@@ -146,18 +165,18 @@ backup_choose_name(BackupFiles *bf, const char *dir, const char *prefix)
 
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M%S", &tm);
-		free(bf->name);
-		free(bf->final);
-		bf->name = sob_psprintf("%s_backup_%s.sql.gz", prefix, stamp);
-		bf->final = sob_psprintf("%s/%s", dir, bf->name);
+		pg_free(bf->name);
+		pg_free(bf->final);
+		bf->name = psprintf("%s_backup_%s.sql.gz", prefix, stamp);
+		bf->final = psprintf("%s/%s", dir, bf->name);
 		/* two backups within one second: wait for the next second */
 		if (attempt >= 3 || lstat(bf->final, &st) < 0)
 			break;
 		sleep(1);
 	}
-	bf->tmp = sob_psprintf("%s.tmp.%d", bf->final, (int) getpid());
+	bf->tmp = sob_temp_path(bf->final);
 	bf->sha_final = sob_checksum_path(bf->final);
-	bf->sha_tmp = sob_psprintf("%s.tmp.%d", bf->sha_final, (int) getpid());
+	bf->sha_tmp = sob_temp_path(bf->sha_final);
 }
 
 /* Print the rows the dump holds for the extension's tables. */
@@ -203,17 +222,20 @@ sob_cmd_backup(const SobOptions *opts)
 	char	   *dbarg;
 	char	   *line;
 	char	   *buf;
-	char		hex[SOB_SHA256_HEX_LENGTH + 1];
-	char		size1[32];
-	char		size2[32];
+	char		pg_dump[MAXPGPATH];
+	char		hex[SOB_SHA256_HEX_LEN + 1];
+	char		size1[SOB_HUMAN_LEN];
+	char		size2[SOB_HUMAN_LEN];
 	const char *args[6];
 	int			pipefd[2];
 	pid_t		pid;
 	int			result = SOB_EXIT_OK;
 	bool		gz_started = false;
-	double		start = sob_now();
+	instr_time	start;
+	instr_time	elapsed;
 	double		reduction;
 
+	INSTR_TIME_SET_CURRENT(start);
 	memset(&bf, 0, sizeof(bf));
 	bf.fd = bf.sha_fd = -1;
 
@@ -226,22 +248,28 @@ sob_cmd_backup(const SobOptions *opts)
 		sob_conninfo_free(&ci);
 		return SOB_EXIT_SERVER;
 	}
-	db = sob_strdup(PQdb(conn));
+	if (!sob_find_program("pg_dump", PQserverVersion(conn), pg_dump))
+	{
+		PQfinish(conn);
+		sob_conninfo_free(&ci);
+		return SOB_EXIT_SERVER;
+	}
+	db = pg_strdup(PQdb(conn));
 	PQfinish(conn);
 
-	if (sob_mkdir_p(opts->dir, 0700) < 0)
+	if (sob_make_dir(opts->dir) < 0)
 	{
-		sob_error("could not create directory \"%s\": %s", opts->dir, strerror(errno));
+		pg_log_error("could not create directory \"%s\": %m", opts->dir);
 		sob_conninfo_free(&ci);
-		free(db);
+		pg_free(db);
 		return SOB_EXIT_IO;
 	}
 	prefix = backup_file_prefix(db);
 	backup_choose_name(&bf, opts->dir, prefix);
-	free(prefix);
+	pg_free(prefix);
 
 	printf("[BACKUP] Creating backup: %s\n", bf.final);
-	bf.fd = backup_create_temp(bf.tmp);
+	bf.fd = sob_create_temp(bf.tmp);
 	if (bf.fd < 0)
 	{
 		result = SOB_EXIT_IO;
@@ -251,22 +279,22 @@ sob_cmd_backup(const SobOptions *opts)
 	/* pg_dump: plain SQL on its stdout, no password prompt, no shell */
 	if (sob_pipe(pipefd, true) < 0)
 	{
-		sob_error("could not create pipe: %s", strerror(errno));
+		pg_log_error("could not create pipe: %m");
 		result = SOB_EXIT_IO;
 		goto done;
 	}
 	cs = sob_conninfo_string(&ci, db);
-	dbarg = sob_psprintf("--dbname=%s", cs);
-	free(cs);
+	dbarg = psprintf("--dbname=%s", cs);
+	pg_free(cs);
 	args[0] = "pg_dump";
 	args[1] = "--format=plain";
 	args[2] = "--no-password";
 	args[3] = dbarg;
 	args[4] = NULL;
-	printf("  Running pg_dump (%s), gzip level %d...\n", sob_program_path("pg_dump"), opts->level);
-	pid = sob_spawn("pg_dump", args, -1, pipefd[1], ci.password);
+	printf("  Running pg_dump (%s), gzip level %d...\n", pg_dump, opts->level);
+	pid = sob_spawn(pg_dump, args, -1, pipefd[1], ci.password);
 	close(pipefd[1]);
-	free(dbarg);
+	pg_free(dbarg);
 	if (pid < 0)
 	{
 		close(pipefd[0]);
@@ -274,25 +302,20 @@ sob_cmd_backup(const SobOptions *opts)
 		goto done;
 	}
 
-	line = sob_strdup(bf.name);
-	line[strlen(line) - 3] = '\0';	/* the name inside the gzip header: .sql */
+	line = pnstrdup(bf.name, strlen(bf.name) - 3);	/* in the gzip header: .sql */
 	sob_scan_init(&scan);
-	if (sob_gz_writer_init(&gz, bf.fd, opts->level, line, time(NULL)) < 0)
-	{
-		sob_error("could not initialize zlib");
-		result = SOB_EXIT_IO;
-	}
-	free(line);
+	sob_gz_writer_init(&gz, bf.fd, opts->level, line, time(NULL));
+	pg_free(line);
 	gz_started = true;
 
-	buf = sob_malloc(SOB_BUFSIZE);
+	buf = pg_malloc(SOB_BUFSIZE);
 	while (result == SOB_EXIT_OK)
 	{
 		ssize_t		n = read(pipefd[0], buf, SOB_BUFSIZE);
 
 		if (sob_interrupted)
 		{
-			sob_error("interrupted by signal %d", sob_interrupted);
+			pg_log_error("interrupted by signal %d", sob_interrupted);
 			result = SOB_EXIT_SIGNAL;
 			break;
 		}
@@ -300,7 +323,7 @@ sob_cmd_backup(const SobOptions *opts)
 		{
 			if (errno == EINTR)
 				continue;
-			sob_error("could not read from pg_dump: %s", strerror(errno));
+			pg_log_error("could not read from pg_dump: %m");
 			result = SOB_EXIT_SERVER;
 			break;
 		}
@@ -309,11 +332,12 @@ sob_cmd_backup(const SobOptions *opts)
 		sob_scan_feed(&scan, buf, (size_t) n);
 		if (sob_gz_write(&gz, buf, (size_t) n) < 0)
 		{
-			sob_error("could not write \"%s\": %s", bf.tmp, strerror(gz.saved_errno));
+			errno = gz.saved_errno;
+			pg_log_error("could not write \"%s\": %m", bf.tmp);
 			result = SOB_EXIT_IO;
 		}
 	}
-	free(buf);
+	pg_free(buf);
 	close(pipefd[0]);
 	if (result != SOB_EXIT_OK)
 	{
@@ -329,108 +353,108 @@ sob_cmd_backup(const SobOptions *opts)
 	}
 	if (!sob_scan_complete(&scan))
 	{
-		sob_error("pg_dump's output ended before its end-of-dump comment");
+		pg_log_error("pg_dump's output ended before its end-of-dump comment");
 		result = SOB_EXIT_SERVER;
 		goto done;
 	}
 
 	/* the rest of the compressed stream, then make it durable */
-	if (sob_gz_finish(&gz) < 0)
+	if (sob_gz_finish(&gz, hex) < 0)
 	{
-		sob_error("could not write \"%s\": %s", bf.tmp, strerror(gz.saved_errno));
+		errno = gz.saved_errno;
+		pg_log_error("could not write \"%s\": %m", bf.tmp);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
 	if (fsync(bf.fd) < 0)
 	{
-		sob_error("could not fsync \"%s\": %s", bf.tmp, strerror(errno));
+		pg_log_error("could not fsync \"%s\": %m", bf.tmp);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
-	sob_sha256_hex(&gz.sha, hex);
 
 	/* the checksum file, in sha256sum's format */
-	bf.sha_fd = backup_create_temp(bf.sha_tmp);
+	bf.sha_fd = sob_create_temp(bf.sha_tmp);
 	if (bf.sha_fd < 0)
 	{
 		result = SOB_EXIT_IO;
 		goto done;
 	}
-	line = sob_psprintf("%s  %s\n", hex, bf.name);
+	line = sob_checksum_line(hex, bf.name);
 	errno = 0;
 	if (write(bf.sha_fd, line, strlen(line)) != (ssize_t) strlen(line) ||
 		fsync(bf.sha_fd) < 0)
 	{
-		sob_error("could not write \"%s\": %s", bf.sha_tmp,
-				  errno ? strerror(errno) : "short write");
-		free(line);
+		if (errno == 0)
+			errno = ENOSPC;		/* a short write */
+		pg_log_error("could not write \"%s\": %m", bf.sha_tmp);
+		pg_free(line);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
-	free(line);
+	pg_free(line);
 
 	/* publish: checksum first, so that a visible backup always has one */
 	if (backup_publish(bf.sha_tmp, bf.sha_final) < 0)
 	{
-		sob_error("could not rename \"%s\" to \"%s\": %s", bf.sha_tmp, bf.sha_final,
-				  strerror(errno));
+		pg_log_error("could not rename \"%s\" to \"%s\": %m", bf.sha_tmp, bf.sha_final);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
 	bf.sha_published = true;
 	if (backup_publish(bf.tmp, bf.final) < 0)
 	{
-		sob_error("could not rename \"%s\" to \"%s\": %s", bf.tmp, bf.final,
-				  strerror(errno));
+		pg_log_error("could not rename \"%s\" to \"%s\": %m", bf.tmp, bf.final);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
-	bf.sha_published = false;	/* both are published now */
-	free(bf.tmp);
-	free(bf.sha_tmp);
+	bf.published = true;
+	pg_free(bf.tmp);
+	pg_free(bf.sha_tmp);
 	bf.tmp = bf.sha_tmp = NULL;
-	if (close(bf.fd) < 0 || close(bf.sha_fd) < 0)
+	/* close() may report a deferred write error: then withdraw the backup */
+	if (!backup_close(&bf))
 	{
-		bf.fd = bf.sha_fd = -1;
-		sob_error("could not close \"%s\": %s", bf.final, strerror(errno));
-		unlink(bf.final);
-		unlink(bf.sha_final);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
-	bf.fd = bf.sha_fd = -1;
-	if (sob_fsync_dir(opts->dir) < 0)
+	/* make the new names durable; fsync_fname() prints its own error */
+	if (fsync_fname(opts->dir, true) != 0)
 	{
-		sob_error("could not fsync directory \"%s\": %s", opts->dir, strerror(errno));
 		result = SOB_EXIT_IO;
 		goto done;
 	}
 
 	reduction = scan.bytes > 0 ? 100.0 * (1.0 - (double) gz.written / scan.bytes) : 0.0;
-	printf("  Backup created: %s\n", sob_size(scan.bytes, size1, sizeof(size1)));
+	printf("  Backup created: %s\n", sob_human_size(scan.bytes, size1));
 	printf("  Compressed: %s (%.1f%% reduction)\n",
-		   sob_size(gz.written, size2, sizeof(size2)), reduction);
+		   sob_human_size(gz.written, size2), reduction);
 	backup_print_rows(&scan);
 	printf("  Checksum: sha256 %s\n", hex);
-	printf("  Done in %.1f s: %s\n", sob_now() - start, bf.final);
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	printf("  Done in %.1f s: %s\n", INSTR_TIME_GET_DOUBLE(elapsed), bf.final);
 
 done:
 	if (result != SOB_EXIT_OK)
 	{
-		backup_cleanup(&bf);
-		fprintf(stderr, "%s: backup failed; no backup file was left behind\n", SOB_PROGNAME);
+		if (backup_cleanup(&bf))
+			pg_log_info("backup failed; no backup file was left behind");
+		else
+			pg_log_info("backup failed; \"%s\" could not be removed and keeps its checksum file",
+						bf.final);
 	}
 	if (gz_started)
 	{
 		sob_gz_writer_free(&gz);
 		sob_scan_free(&scan);
 	}
-	free(bf.name);
-	free(bf.final);
-	free(bf.tmp);
-	free(bf.sha_final);
-	free(bf.sha_tmp);
-	free(db);
+	pg_free(bf.name);
+	pg_free(bf.final);
+	pg_free(bf.tmp);
+	pg_free(bf.sha_final);
+	pg_free(bf.sha_tmp);
+	pg_free(db);
 	sob_conninfo_free(&ci);
 	return result;
 }

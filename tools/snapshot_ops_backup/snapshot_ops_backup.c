@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * snapshot_ops_backup.c
- *		Command line, help and shared helpers of snapshot_ops_backup.
+ *		Command line, help and dispatch of snapshot_ops_backup.
  *
  * snapshot_ops_backup makes, lists, rotates, restores and verifies
  * compressed plain-format pg_dump backups of a database that uses the
@@ -14,139 +14,28 @@
  *	 snapshot_ops_backup verify  [--restore-file FILE] [--dir DIR] [-d CONNINFO]
  *
  * This file parses the command line and dispatches; each command lives in
- * its own file (see sob.h).
+ * its own cmd_*.c file, and snapshot_ops_backup.h lists every part.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/snapshot_ops_backup.c
+ *	  tools/snapshot_ops_backup/snapshot_ops_backup.c
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
+#include "postgres_fe.h"
+
 #include <getopt.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/time.h>
+#include <sys/stat.h>
 
-#include "sob.h"
+#include "common/logging.h"
 
-volatile int sob_interrupted = 0;
+#include "commands.h"
+#include "interrupt.h"
+#include "pg_programs.h"
+#include "snapshot_ops_backup.h"
 
-/*
- * Print an error message, prefixed with the program name.  A trailing
- * newline (libpq's messages have one) is dropped, so that every message
- * ends with exactly one.
- */
-void
-sob_error(const char *fmt,...)
-{
-	va_list		ap;
-	char		buf[4096];
-	size_t		len;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	len = strlen(buf);
-	while (len > 0 && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	fprintf(stderr, "%s: error: %s\n", SOB_PROGNAME, buf);
-}
-
-/* Print a warning, prefixed with the program name. */
-void
-sob_warning(const char *fmt,...)
-{
-	va_list		ap;
-
-	fprintf(stderr, "%s: warning: ", SOB_PROGNAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* malloc that exits on failure: there is nothing sensible to do then. */
-void *
-sob_malloc(size_t size)
-{
-	void	   *p = malloc(size ? size : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "%s: error: out of memory\n", SOB_PROGNAME);
-		exit(SOB_EXIT_IO);
-	}
-	return p;
-}
-
-/* strdup that exits on failure. */
-char *
-sob_strdup(const char *s)
-{
-	size_t		len = strlen(s) + 1;
-	char	   *p = sob_malloc(len);
-
-	memcpy(p, s, len);
-	return p;
-}
-
-/* sprintf into a malloc'd string. */
-char *
-sob_psprintf(const char *fmt,...)
-{
-	va_list		ap;
-	int			len;
-	char	   *p;
-
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	p = sob_malloc((size_t) len + 1);
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t) len + 1, fmt, ap);
-	va_end(ap);
-	return p;
-}
-
-/* Wall clock in seconds, for elapsed times. */
-double
-sob_now(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return tv.tv_sec + tv.tv_usec / 1000000.0;
-}
-
-/*
- * A size for people: "2.45 MB" as in the report's output (MB = 2^20 bytes),
- * kB below 100 kB.  Returns buf.
- */
-char *
-sob_size(unsigned long long bytes, char *buf, size_t len)
-{
-	if (bytes < 100 * 1024)
-		snprintf(buf, len, "%.1f kB", bytes / 1024.0);
-	else if (bytes < 10ULL * 1024 * 1024 * 1024)
-		snprintf(buf, len, "%.2f MB", bytes / (1024.0 * 1024.0));
-	else
-		snprintf(buf, len, "%.2f GB", bytes / (1024.0 * 1024.0 * 1024.0));
-	return buf;
-}
-
-/* SIGINT and SIGTERM: finish the current step, clean up, exit. */
-static void
-sob_handle_signal(int signo)
-{
-	sob_interrupted = signo;
-}
-
+/* Print --help to out. */
 static void
 sob_usage(FILE *out)
 {
@@ -167,7 +56,8 @@ sob_usage(FILE *out)
 			"  list      backups, newest first, with size, age and checksum status\n"
 			"  rotate    remove backups older than N days, keeping at least M and\n"
 			"            always the newest backup whose checksum is good\n"
-			"  restore   check FILE, then load it with psql in one transaction\n"
+			"  restore   load FILE with psql in one transaction, reading it once;\n"
+			"            it commits only if FILE matches its checksum and is intact\n"
 			"  verify    check FILE (default: the newest backup in DIR) and\n"
 			"            test-restore it into a temporary database\n"
 			"\n"
@@ -202,7 +92,10 @@ sob_usage(FILE *out)
 			SOB_PROGNAME, SOB_DEFAULT_DIR);
 }
 
-/* Parse an integer option that must lie in [min, max]; false if it does not. */
+/*
+ * Parse an integer option that must lie in [min, max]; false, after
+ * printing why, if it does not.
+ */
 static bool
 sob_parse_int(const char *name, const char *arg, int min, int max, int *result)
 {
@@ -213,14 +106,15 @@ sob_parse_int(const char *name, const char *arg, int min, int max, int *result)
 	val = strtol(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || val < min || val > max)
 	{
-		sob_error("invalid value \"%s\" for --%s: must be an integer from %d to %d",
-				  arg, name, min, max);
+		pg_log_error("invalid value \"%s\" for --%s: must be an integer from %d to %d",
+					 arg, name, min, max);
 		return false;
 	}
 	*result = (int) val;
 	return true;
 }
 
+/* Parse the command line, set up the process, run the command. */
 int
 main(int argc, char **argv)
 {
@@ -240,11 +134,12 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	SobOptions	opts;
-	struct sigaction sa;
 	const char *cmd;
 	const char *bad = NULL;		/* an option given to the wrong command */
 	int			c;
 
+	pg_logging_init(argv[0]);
+	sob_programs_init(argv[0]);
 	memset(&opts, 0, sizeof(opts));
 	opts.dir = SOB_DEFAULT_DIR;
 	opts.keep_days = 30;
@@ -273,8 +168,8 @@ main(int argc, char **argv)
 		strcmp(cmd, "rotate") != 0 && strcmp(cmd, "restore") != 0 &&
 		strcmp(cmd, "verify") != 0)
 	{
-		sob_error("unknown command \"%s\"", cmd);
-		fprintf(stderr, "Try \"%s --help\" for more information.\n", SOB_PROGNAME);
+		pg_log_error("unknown command \"%s\"", cmd);
+		pg_log_error_hint("Try \"%s --help\" for more information.", SOB_PROGNAME);
 		return SOB_EXIT_USAGE;
 	}
 	opts.command = cmd;
@@ -345,45 +240,35 @@ main(int argc, char **argv)
 				printf("%s (snapshot_ops) %s\n", SOB_PROGNAME, SOB_VERSION);
 				return SOB_EXIT_OK;
 			default:
-				fprintf(stderr, "Try \"%s --help\" for more information.\n", SOB_PROGNAME);
+				pg_log_error_hint("Try \"%s --help\" for more information.", SOB_PROGNAME);
 				return SOB_EXIT_USAGE;
 		}
 	}
 	if (optind < argc - 1)
 	{
-		sob_error("too many command-line arguments (first is \"%s\")", argv[optind + 1]);
+		pg_log_error("too many command-line arguments (first is \"%s\")", argv[optind + 1]);
 		return SOB_EXIT_USAGE;
 	}
 	if (bad)
 	{
-		sob_error("option %s cannot be used with the %s command", bad, cmd);
+		pg_log_error("option %s cannot be used with the %s command", bad, cmd);
 		return SOB_EXIT_USAGE;
 	}
 	if (strcmp(cmd, "restore") == 0 && opts.restore_file == NULL)
 	{
-		sob_error("restore needs --restore-file");
+		pg_log_error("restore needs --restore-file");
 		return SOB_EXIT_USAGE;
 	}
 	if (opts.dir[0] == '\0')
 	{
-		sob_error("--dir must not be empty");
+		pg_log_error("--dir must not be empty");
 		return SOB_EXIT_USAGE;
 	}
 
-	/*
-	 * A write to a pipe whose reader (psql) died must fail with EPIPE, not
-	 * kill us before we clean up.  SIGINT and SIGTERM set a flag that every
-	 * loop checks; no SA_RESTART, so that a blocked read or write returns.
-	 */
-	signal(SIGPIPE, SIG_IGN);
-	/* likewise a file size limit: write() fails with EFBIG, we clean up */
-	signal(SIGXFSZ, SIG_IGN);
+	sob_interrupt_setup();
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* keep stdout and stderr in order */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sob_handle_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* backups, checksum files and new directories are the owner's alone */
+	umask(S_IRWXG | S_IRWXO);
 
 	if (strcmp(cmd, "backup") == 0)
 		return sob_cmd_backup(&opts);

@@ -1,29 +1,34 @@
 /*-------------------------------------------------------------------------
  *
- * conn.c
+ * database.c
  *		Connections of snapshot_ops_backup: the -d connection string, the
  *		connection strings handed to pg_dump and psql, and the queries the
  *		tool runs itself.
  *
  * The connection string is parsed once with PQconninfoParse(), so that a
  * URI and a keyword/value string are treated alike.  Children get it back
- * as a keyword/value string with the password removed (child.c passes that
- * in their environment).  Every connection of the tool clears search_path
- * first, as pg_dump does, and its queries name pg_catalog objects and
- * operators explicitly.
+ * as a keyword/value string with the password removed (pg_programs.c passes
+ * that in their environment), quoted by libpgfeutils' appendConnStrVal().
+ * Every connection of the tool clears search_path first, as pg_dump does,
+ * and its queries name pg_catalog objects and operators explicitly.  The
+ * CREATE DATABASE and DROP DATABASE of restore --create and verify are
+ * here too.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/conn.c
+ *	  tools/snapshot_ops_backup/database.c
  *
  *-------------------------------------------------------------------------
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "postgres_fe.h"
 
-#include "sob.h"
+#include "common/logging.h"
+#include "fe_utils/string_utils.h"
+#include "pqexpbuffer.h"
+
+#include "database.h"
+#include "snapshot_ops_backup.h"
 
 const char *const sob_tables[SOB_NTABLES] = {
 	"session_snapshots",
@@ -48,25 +53,25 @@ sob_conninfo_parse(const char *conninfo, SobConnInfo *ci)
 	opts = PQconninfoParse(conninfo ? conninfo : "", &err);
 	if (opts == NULL)
 	{
-		sob_error("invalid connection string: %s", err ? err : "out of memory");
+		pg_log_error("invalid connection string: %s", err ? err : "out of memory");
 		PQfreemem(err);
 		return false;
 	}
 	for (o = opts; o->keyword; o++)
 		n++;
-	ci->keywords = sob_malloc(sizeof(char *) * (n + 2));
-	ci->values = sob_malloc(sizeof(char *) * (n + 2));
+	ci->keywords = pg_malloc_array(char *, n + 1);
+	ci->values = pg_malloc_array(char *, n + 1);
 	for (o = opts; o->keyword; o++)
 	{
 		if (o->val == NULL || o->val[0] == '\0')
 			continue;
 		if (strcmp(o->keyword, "password") == 0)
 		{
-			ci->password = sob_strdup(o->val);
+			ci->password = pg_strdup(o->val);
 			continue;
 		}
-		ci->keywords[ci->n] = sob_strdup(o->keyword);
-		ci->values[ci->n] = sob_strdup(o->val);
+		ci->keywords[ci->n] = pg_strdup(o->keyword);
+		ci->values[ci->n] = pg_strdup(o->val);
 		ci->n++;
 	}
 	PQconninfoFree(opts);
@@ -87,59 +92,36 @@ sob_conninfo_get(const SobConnInfo *ci, const char *keyword)
 	return NULL;
 }
 
-/* Append value to buf, quoted for a keyword/value connection string. */
-static char *
-conn_append_quoted(char *buf, const char *value)
-{
-	*buf++ = '\'';
-	for (; *value; value++)
-	{
-		if (*value == '\'' || *value == '\\')
-			*buf++ = '\\';
-		*buf++ = *value;
-	}
-	*buf++ = '\'';
-	return buf;
-}
-
 /*
  * A keyword/value connection string for a child process: ci without the
- * password, with dbname replaced by dbname if that is not NULL.  malloc'd.
+ * password, with dbname replaced by dbname if that is not NULL.  palloc'd.
  */
 char *
 sob_conninfo_string(const SobConnInfo *ci, const char *dbname)
 {
-	size_t		size = 1;
-	char	   *result;
-	char	   *p;
+	PQExpBufferData buf;
 	int			i;
 
-	for (i = 0; i < ci->n; i++)
-		size += strlen(ci->keywords[i]) + 2 * strlen(ci->values[i]) + 4;
-	if (dbname)
-		size += strlen("dbname") + 2 * strlen(dbname) + 4;
-	p = result = sob_malloc(size);
+	initPQExpBuffer(&buf);
 	for (i = 0; i < ci->n; i++)
 	{
 		if (dbname && strcmp(ci->keywords[i], "dbname") == 0)
 			continue;
-		if (p != result)
-			*p++ = ' ';
-		strcpy(p, ci->keywords[i]);
-		p += strlen(p);
-		*p++ = '=';
-		p = conn_append_quoted(p, ci->values[i]);
+		if (buf.len > 0)
+			appendPQExpBufferChar(&buf, ' ');
+		appendPQExpBuffer(&buf, "%s=", ci->keywords[i]);
+		appendConnStrVal(&buf, ci->values[i]);
 	}
 	if (dbname)
 	{
-		if (p != result)
-			*p++ = ' ';
-		strcpy(p, "dbname=");
-		p += strlen(p);
-		p = conn_append_quoted(p, dbname);
+		if (buf.len > 0)
+			appendPQExpBufferChar(&buf, ' ');
+		appendPQExpBufferStr(&buf, "dbname=");
+		appendConnStrVal(&buf, dbname);
 	}
-	*p = '\0';
-	return result;
+	if (PQExpBufferBroken(&buf))
+		pg_fatal("out of memory");
+	return buf.data;
 }
 
 /*
@@ -149,8 +131,8 @@ sob_conninfo_string(const SobConnInfo *ci, const char *dbname)
 PGconn *
 sob_connect(const SobConnInfo *ci, const char *dbname)
 {
-	const char **kw = sob_malloc(sizeof(char *) * (ci->n + 4));
-	const char **val = sob_malloc(sizeof(char *) * (ci->n + 4));
+	const char **kw = pg_malloc_array(const char *, ci->n + 4);
+	const char **val = pg_malloc_array(const char *, ci->n + 4);
 	PGconn	   *conn;
 	PGresult   *res;
 	int			n = 0;
@@ -179,12 +161,12 @@ sob_connect(const SobConnInfo *ci, const char *dbname)
 	val[n] = NULL;
 
 	conn = PQconnectdbParams(kw, val, 0);
-	free(kw);
-	free(val);
+	pg_free(kw);
+	pg_free(val);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
-		sob_error("could not connect to the server: %s",
-				  conn ? PQerrorMessage(conn) : "out of memory");
+		pg_log_error("could not connect to the server: %s",
+					 conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);
 		return NULL;
 	}
@@ -192,7 +174,7 @@ sob_connect(const SobConnInfo *ci, const char *dbname)
 	res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', '', false)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		sob_error("could not clear search_path: %s", PQerrorMessage(conn));
+		pg_log_error("could not clear search_path: %s", PQerrorMessage(conn));
 		PQclear(res);
 		PQfinish(conn);
 		return NULL;
@@ -212,7 +194,7 @@ sob_connect_maintenance(const SobConnInfo *ci)
 
 	if (conn == NULL)
 	{
-		fprintf(stderr, "%s: trying database \"template1\" instead\n", SOB_PROGNAME);
+		pg_log_info("trying database \"template1\" instead");
 		conn = sob_connect(ci, "template1");
 	}
 	return conn;
@@ -220,7 +202,7 @@ sob_connect_maintenance(const SobConnInfo *ci)
 
 /*
  * The database ci names, or the one libpq would choose: PGDATABASE, else
- * the user name.  malloc'd.
+ * the user name.  palloc'd, or NULL.
  */
 char *
 sob_default_dbname(const SobConnInfo *ci)
@@ -232,17 +214,17 @@ sob_default_dbname(const SobConnInfo *ci)
 	char	   *result = NULL;
 
 	if (db)
-		return sob_strdup(db);
+		return pg_strdup(db);
 	defs = PQconndefaults();
 	for (o = defs; o && o->keyword; o++)
 	{
 		if (strcmp(o->keyword, "dbname") == 0 && o->val && o->val[0])
-			result = sob_strdup(o->val);
+			result = pg_strdup(o->val);
 		else if (user == NULL && strcmp(o->keyword, "user") == 0 && o->val)
 			user = o->val;
 	}
 	if (result == NULL && user != NULL)
-		result = sob_strdup(user);
+		result = pg_strdup(user);
 	PQconninfoFree(defs);
 	return result;
 }
@@ -256,7 +238,7 @@ sob_exec_command(PGconn *conn, const char *sql)
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 	{
-		sob_error("%s", PQerrorMessage(conn));
+		pg_log_error("%s", PQerrorMessage(conn));
 		PQclear(res);
 		return -1;
 	}
@@ -267,16 +249,15 @@ sob_exec_command(PGconn *conn, const char *sql)
 /*
  * Count the rows of the extension's four tables in the database of conn.
  * qualnames[i] receives "schema.table" quoted as pg_dump quotes it
- * (malloc'd), counts[i] the count.  Returns 0, 1 when the extension is not
+ * (palloc'd), counts[i] the count.  Returns 0, 1 when the extension is not
  * installed, or -1 after printing an error.
  */
 int
 sob_table_counts(PGconn *conn, char **qualnames, long long *counts)
 {
+	PQExpBufferData sql;
 	PGresult   *res;
 	char	   *schema;
-	char	   *sql;
-	size_t		size;
 	int			i;
 
 	res = PQexec(conn,
@@ -287,7 +268,7 @@ sob_table_counts(PGconn *conn, char **qualnames, long long *counts)
 				 " WHERE e.extname OPERATOR(pg_catalog.=) 'snapshot_ops'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		sob_error("could not look up the extension: %s", PQerrorMessage(conn));
+		pg_log_error("could not look up the extension: %s", PQerrorMessage(conn));
 		PQclear(res);
 		return -1;
 	}
@@ -296,33 +277,25 @@ sob_table_counts(PGconn *conn, char **qualnames, long long *counts)
 		PQclear(res);
 		return 1;
 	}
-	schema = sob_strdup(PQgetvalue(res, 0, 0));
+	schema = pg_strdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 
-	size = 64;
+	initPQExpBuffer(&sql);
+	appendPQExpBufferStr(&sql, "SELECT ");
 	for (i = 0; i < SOB_NTABLES; i++)
 	{
-		qualnames[i] = sob_psprintf("%s.%s", schema, sob_tables[i]);
-		size += strlen(qualnames[i]) + 64;
+		qualnames[i] = psprintf("%s.%s", schema, sob_tables[i]);
+		appendPQExpBuffer(&sql, "%s(SELECT pg_catalog.count(*) FROM %s)",
+						  i > 0 ? ", " : "", qualnames[i]);
 	}
-	sql = sob_malloc(size);
-	strcpy(sql, "SELECT ");
-	for (i = 0; i < SOB_NTABLES; i++)
-	{
-		char	   *part = sob_psprintf("%s(SELECT pg_catalog.count(*) FROM %s)",
-										i > 0 ? ", " : "", qualnames[i]);
+	pg_free(schema);
 
-		strcat(sql, part);
-		free(part);
-	}
-	free(schema);
-
-	res = PQexec(conn, sql);
-	free(sql);
+	res = PQexec(conn, sql.data);
+	termPQExpBuffer(&sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		sob_error("could not count the rows of the snapshot tables: %s",
-				  PQerrorMessage(conn));
+		pg_log_error("could not count the rows of the snapshot tables: %s",
+					 PQerrorMessage(conn));
 		PQclear(res);
 		return -1;
 	}
@@ -335,7 +308,7 @@ sob_table_counts(PGconn *conn, char **qualnames, long long *counts)
 /*
  * What a restore target already holds: whether snapshot_ops is installed,
  * and how many relations outside the system schemas that belong to no
- * extension, with one of their names as an example (malloc'd, or NULL).
+ * extension, with one of their names as an example (palloc'd, or NULL).
  * Returns 0, or -1 after printing an error.
  */
 int
@@ -363,15 +336,88 @@ sob_target_contents(PGconn *conn, bool *has_extension, long long *nrelations,
 				 "       (SELECT pg_catalog.min(name) FROM rels)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		sob_error("could not inspect the target database: %s", PQerrorMessage(conn));
+		pg_log_error("could not inspect the target database: %s", PQerrorMessage(conn));
 		PQclear(res);
 		return -1;
 	}
 	*has_extension = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	*nrelations = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	*example = PQgetisnull(res, 0, 2) ? NULL : sob_strdup(PQgetvalue(res, 0, 2));
+	*example = PQgetisnull(res, 0, 2) ? NULL : pg_strdup(PQgetvalue(res, 0, 2));
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * DROP DATABASE name, ending the sessions in it (the worker's): WITH
+ * (FORCE) from PostgreSQL 13.  Returns 0, or -1 after printing the error.
+ */
+int
+sob_drop_database(PGconn *conn, const char *name)
+{
+	char	   *ident = PQescapeIdentifier(conn, name, strlen(name));
+	char	   *sql;
+	int			rc;
+
+	if (ident == NULL)
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		return -1;
+	}
+	sql = psprintf("DROP DATABASE IF EXISTS %s%s", ident,
+				   PQserverVersion(conn) >= 130000 ? " WITH (FORCE)" : "");
+	PQfreemem(ident);
+	rc = sob_exec_command(conn, sql);
+	pg_free(sql);
+	if (rc == 0)
+		printf("  Dropped database \"%s\"\n", name);
+	return rc;
+}
+
+/*
+ * CREATE DATABASE name from template0.  Returns an exit code: refused if the
+ * database exists.
+ */
+int
+sob_create_database(PGconn *conn, const char *name)
+{
+	const char *params[1] = {name};
+	PGresult   *res;
+	char	   *ident;
+	char	   *sql;
+	int			rc;
+
+	res = PQexecParams(conn,
+					   "SELECT FROM pg_catalog.pg_database"
+					   " WHERE datname OPERATOR(pg_catalog.=) $1",
+					   1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		PQclear(res);
+		return SOB_EXIT_SERVER;
+	}
+	rc = PQntuples(res);
+	PQclear(res);
+	if (rc > 0)
+	{
+		pg_log_error("database \"%s\" already exists", name);
+		return SOB_EXIT_REFUSED;
+	}
+
+	ident = PQescapeIdentifier(conn, name, strlen(name));
+	if (ident == NULL)
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		return SOB_EXIT_SERVER;
+	}
+	sql = psprintf("CREATE DATABASE %s TEMPLATE template0", ident);
+	PQfreemem(ident);
+	rc = sob_exec_command(conn, sql);
+	pg_free(sql);
+	if (rc < 0)
+		return SOB_EXIT_SERVER;
+	printf("  Created database \"%s\"\n", name);
+	return SOB_EXIT_OK;
 }
 
 /* Release ci's strings. */
@@ -382,11 +428,11 @@ sob_conninfo_free(SobConnInfo *ci)
 
 	for (i = 0; i < ci->n; i++)
 	{
-		free(ci->keywords[i]);
-		free(ci->values[i]);
+		pg_free(ci->keywords[i]);
+		pg_free(ci->values[i]);
 	}
-	free(ci->keywords);
-	free(ci->values);
-	free(ci->password);
+	pg_free(ci->keywords);
+	pg_free(ci->values);
+	pg_free(ci->password);
 	memset(ci, 0, sizeof(*ci));
 }

@@ -1,25 +1,44 @@
 /*-------------------------------------------------------------------------
  *
- * sha256.c
- *		SHA-256 (FIPS 180-4) for the backup checksums of snapshot_ops_backup.
+ * sha256_handwritten.c
+ *		The hand-written SHA-256 that snapshot_ops_backup 1.0 carried
+ *		(tools/sha256.c and sha256.h as of commit c02994e, unchanged), with a
+ *		main() that hashes one file the way the tool read backups: 256 kB
+ *		read() calls.
  *
- * zlib offers only CRC-32 and Adler-32, which detect accidental damage but
- * are short enough to collide by chance across many large files; linking
- * OpenSSL for one hash is not worth the dependency.  This is a plain,
- * portable implementation; the checksum files it produces are in the format
- * of sha256sum(1), so "sha256sum -c FILE.sha256" checks a backup without
- * this tool.
+ * It is no part of the tool any more, which hashes through PostgreSQL's
+ * pg_cryptohash (OpenSSL's EVP).  bench/backup_bench.sh compiles it with
+ * -O2 and measures it against "snapshot_ops_backup list" on the same file:
+ * the baseline of the hashing figure.
+ *
+ *	 sha256_handwritten FILE		prints "<sha256>  FILE", as sha256sum does
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
- *	  tools/sha256.c
+ *	  bench/baseline/sha256_handwritten.c
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "sha256.h"
+#define SOB_SHA256_DIGEST_LENGTH	32
+#define SOB_SHA256_HEX_LENGTH		64
+
+typedef struct SobSha256
+{
+	uint32_t	state[8];
+	uint64_t	bitcount;
+	unsigned char block[64];
+	size_t		blocklen;
+} SobSha256;
 
 static const uint32_t sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -102,7 +121,7 @@ sha256_block(SobSha256 *ctx, const unsigned char *p)
 }
 
 /* Start a new digest. */
-void
+static void
 sob_sha256_init(SobSha256 *ctx)
 {
 	static const uint32_t init[8] = {
@@ -116,7 +135,7 @@ sob_sha256_init(SobSha256 *ctx)
 }
 
 /* Add len bytes to the digest. */
-void
+static void
 sob_sha256_update(SobSha256 *ctx, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -152,7 +171,7 @@ sob_sha256_update(SobSha256 *ctx, const void *data, size_t len)
 }
 
 /* Finish the digest into 32 bytes. */
-void
+static void
 sob_sha256_final(SobSha256 *ctx, unsigned char *digest)
 {
 	uint64_t	bits = ctx->bitcount;
@@ -178,7 +197,7 @@ sob_sha256_final(SobSha256 *ctx, unsigned char *digest)
 }
 
 /* Finish the digest as 64 lower-case hex digits plus a terminating zero. */
-void
+static void
 sob_sha256_hex(SobSha256 *ctx, char *hex)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -192,4 +211,39 @@ sob_sha256_hex(SobSha256 *ctx, char *hex)
 		hex[i * 2 + 1] = digits[digest[i] & 0x0f];
 	}
 	hex[SOB_SHA256_HEX_LENGTH] = '\0';
+}
+
+/* Hash the file named on the command line and print its SHA-256. */
+int
+main(int argc, char **argv)
+{
+	static unsigned char buf[256 * 1024];
+	char		hex[SOB_SHA256_HEX_LENGTH + 1];
+	SobSha256	ctx;
+	ssize_t		n;
+	int			fd;
+
+	if (argc != 2)
+	{
+		fprintf(stderr, "usage: %s FILE\n", argv[0]);
+		return 1;
+	}
+	fd = open(argv[1], O_RDONLY);
+	if (fd < 0)
+	{
+		fprintf(stderr, "%s: could not open \"%s\": %s\n", argv[0], argv[1], strerror(errno));
+		return 1;
+	}
+	sob_sha256_init(&ctx);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sob_sha256_update(&ctx, buf, (size_t) n);
+	if (n < 0)
+	{
+		fprintf(stderr, "%s: could not read \"%s\": %s\n", argv[0], argv[1], strerror(errno));
+		return 1;
+	}
+	close(fd);
+	sob_sha256_hex(&ctx, hex);
+	printf("%s  %s\n", hex, argv[1]);
+	return 0;
 }

@@ -1,0 +1,119 @@
+/*-------------------------------------------------------------------------
+ *
+ * cmd_rotate.c
+ *		The rotate command: remove backups older than --keep-days, but keep
+ *		the --keep-min newest ones and always the newest backup whose
+ *		checksum is good.
+ *
+ * It also removes what failed backups left behind: temporary files whose
+ * writer is gone and checksum files whose backup is gone (backup_dir.c).
+ * Only files named like backups are ever touched.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  tools/snapshot_ops_backup/cmd_rotate.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres_fe.h"
+
+#include <unistd.h>
+
+#include "common/file_utils.h"
+#include "common/logging.h"
+
+#include "backup_dir.h"
+#include "checksum.h"
+#include "commands.h"
+#include "human_units.h"
+
+/*
+ * Remove one backup and its checksum file: the backup first, so that a
+ * failure never leaves a backup without its checksum.  Returns whether the
+ * backup is gone; *ok becomes false after any error, which is printed.
+ */
+static bool
+rotate_remove(const SobBackupFile *file, time_t now, bool *ok)
+{
+	char		age[SOB_HUMAN_LEN];
+	char		size[SOB_HUMAN_LEN];
+	char	   *cpath;
+
+	if (unlink(file->path) < 0)
+	{
+		pg_log_error("could not remove \"%s\": %m", file->path);
+		*ok = false;
+		return false;
+	}
+	cpath = sob_checksum_path(file->path);
+	if (unlink(cpath) < 0 && errno != ENOENT)
+	{
+		pg_log_error("could not remove \"%s\": %m", cpath);
+		*ok = false;
+	}
+	pg_free(cpath);
+	printf("  removed %s (%s, age %s)\n", file->name,
+		   sob_human_size((uint64) file->size, size),
+		   sob_human_age(now - file->mtime, age));
+	return true;
+}
+
+/* rotate: see the file header. */
+int
+sob_cmd_rotate(const SobOptions *opts)
+{
+	SobBackupFile *files;
+	int			nfiles;
+	int			good = -1;
+	int			removed = 0;
+	int			kept = 0;
+	int			i;
+	bool		ok = true;
+	time_t		now = time(NULL);
+	time_t		cutoff = now - (time_t) opts->keep_days * 86400;
+
+	if (sob_scan_dir(opts->dir, &files, &nfiles) < 0)
+	{
+		sob_free_files(files, nfiles);
+		return SOB_EXIT_IO;
+	}
+	printf("[ROTATE] %s: keeping %d day%s, at least %d backup%s\n", opts->dir,
+		   opts->keep_days, opts->keep_days == 1 ? "" : "s",
+		   opts->keep_min, opts->keep_min == 1 ? "" : "s");
+
+	for (i = 0; i < nfiles && good < 0; i++)
+	{
+		char		hex[SOB_SHA256_HEX_LEN + 1];
+
+		if (sob_checksum_file(files[i].path, hex) == SOB_CHECKSUM_OK)
+			good = i;
+	}
+	if (nfiles > 0 && good < 0)
+		pg_log_warning("no backup in \"%s\" has a good checksum", opts->dir);
+
+	for (i = 0; i < nfiles; i++)
+	{
+		if (i < opts->keep_min || i == good || files[i].mtime >= cutoff)
+		{
+			kept++;
+			continue;
+		}
+		if (rotate_remove(&files[i], now, &ok))
+			removed++;
+		else
+			kept++;
+	}
+
+	if (!sob_remove_stale(opts->dir, now, &removed))
+		ok = false;
+	/* make the removals durable; fsync_fname() prints its own error */
+	if (removed > 0 && fsync_fname(opts->dir, true) != 0)
+		ok = false;
+	if (good >= 0)
+		printf("  newest good backup: %s\n", files[good].name);
+	printf("  %d backup%s kept, %d file%s removed\n", kept, kept == 1 ? "" : "s",
+		   removed, removed == 1 ? "" : "s");
+	sob_free_files(files, nfiles);
+	return ok ? SOB_EXIT_OK : SOB_EXIT_IO;
+}

@@ -1,0 +1,23 @@
+/*-------------------------------------------------------------------------
+ *
+ * interrupt.h
+ *		SIGINT and SIGTERM in snapshot_ops_backup.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  tools/snapshot_ops_backup/interrupt.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SOB_INTERRUPT_H
+#define SOB_INTERRUPT_H
+
+#include <signal.h>
+
+/* The signal that asked us to stop, or 0. */
+extern volatile sig_atomic_t sob_interrupted;
+
+extern void sob_interrupt_setup(void);
+
+#endif							/* SOB_INTERRUPT_H */

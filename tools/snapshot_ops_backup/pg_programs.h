@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_programs.h
+ *		pg_dump and psql: finding them, checking their version, running
+ *		them.
+ *
+ * Copyright (c) 2026, snapshot_ops developers
+ *
+ * IDENTIFICATION
+ *	  tools/snapshot_ops_backup/pg_programs.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SOB_PG_PROGRAMS_H
+#define SOB_PG_PROGRAMS_H
+
+#include <sys/types.h>
+
+extern void sob_programs_init(const char *argv0);
+extern bool sob_find_program(const char *program, int server_version, char *path);
+extern pid_t sob_spawn(const char *path, const char *const *args,
+					   int stdin_fd, int stdout_fd, const char *password);
+extern int	sob_pipe(int fds[2], bool keep_read);
+extern int	sob_wait(pid_t pid, const char *program);
+extern bool sob_wait_quietly(pid_t pid);
+
+#endif							/* SOB_PG_PROGRAMS_H */
