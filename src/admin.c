@@ -116,14 +116,17 @@ so_absence_reason(const SoWorkerInfo *info)
 	switch (info->db_state)
 	{
 		case SO_DB_NO_BGWORKER:
-			return psprintf("No background worker slot is free: max_worker_processes is %d; the snapshot_ops launcher and %d snapshot_ops workers use %d, other background workers the other %d, and %d databases wait for a worker. Raise max_worker_processes to at least %d (needs a restart); the launcher retries every %d seconds.",
-							max_worker_processes, info->bgw_busy - 1, info->bgw_busy,
+			return psprintf("No background worker slot is free: max_worker_processes is %d, of which snapshot_ops uses %d (its launcher and %d worker%s) and other background workers %d, and %d database%s wait%s for a worker. Raise max_worker_processes to at least %d (needs a restart); the launcher retries every %d seconds.",
+							max_worker_processes, info->bgw_busy, info->bgw_busy - 1,
+							info->bgw_busy - 1 == 1 ? "" : "s",
 							Max(max_worker_processes - info->bgw_busy, 0),
-							info->bgw_waiting,
+							info->bgw_waiting, info->bgw_waiting == 1 ? "" : "s",
+							info->bgw_waiting == 1 ? "s" : "",
 							max_worker_processes + info->bgw_waiting, SO_RETRY_SECONDS);
 		case SO_DB_NO_SLOT:
-			return psprintf("All %d slots of snapshot_ops.max_workers are used by other databases. Raise snapshot_ops.max_workers (needs a restart).",
-							info->nslots);
+			return psprintf("All %d slot%s of snapshot_ops.max_workers %s used by other databases. Raise snapshot_ops.max_workers (needs a restart).",
+							info->nslots, info->nslots == 1 ? "" : "s",
+							info->nslots == 1 ? "is" : "are");
 		case SO_DB_BACKOFF:
 			return psprintf("The worker failed %d time%s in a row, last at %s: %s. The next attempt is at %s.",
 							info->failures, info->failures == 1 ? "" : "s",
