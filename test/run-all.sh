@@ -82,6 +82,7 @@ cleanup() {
 	for pidfile in $(find "$WORK" -name postmaster.pid 2>/dev/null); do
 		su postgres -c "$PGBIN/pg_ctl -D '$(dirname "$pidfile")' -m immediate stop" >/dev/null 2>&1
 	done
+	mountpoint -q "$WORK/fullfs" 2>/dev/null && umount "$WORK/fullfs"
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "kept $WORK"
 	else
@@ -180,11 +181,20 @@ esac
 # --- Perl TAP ---------------------------------------------------------------
 case " $SUITES " in *" tap "*)
 	say "Perl TAP (t/)"
+	# a 64 kB file system for the backup tool's disk-full test (mounting
+	# needs root, and the tests run as postgres)
+	mkdir -p "$WORK/fullfs"
+	if mount -t tmpfs -o size=64k,mode=0700,uid=$(id -u postgres),gid=$(id -g postgres) tmpfs "$WORK/fullfs"; then
+		FULLFS="$WORK/fullfs"
+	else
+		FULLFS=
+	fi
 	files=${TESTS:-$(cd "$T" && ls t/*.pl 2>/dev/null)}
 	for f in $files; do
 		out="$WORK/$(basename "$f" .pl).tap"
 		as_pg "cd '$T' && rm -rf tmp_check && mkdir -p tmp_check && \
 			TESTDIR='$T' PATH='$PGBIN':\$PATH PGPORT=${TAP_PORT:-58432} PG_CONFIG='$PGC' \
+			SOB_TEST_FULL_FS='$FULLFS' \
 			PG_REGRESS='$(dirname "$("$PGC" --pgxs)")/../../src/test/regress/pg_regress' \
 			timeout 1500 prove -v -I '$PGXS_PERL' '$f'" >"$out" 2>&1
 		rc=$?
