@@ -625,6 +625,8 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 
+	if (run.held)
+		so_held_notice(run.held_why);
 	ereport(NOTICE,
 			(errmsg("snapshot_ops.run_cleanup: deleted snapshots: " INT64_FORMAT ", positions: " INT64_FORMAT ", metrics rows: " INT64_FORMAT ", risk_guard rows: " INT64_FORMAT "; batches: " INT64_FORMAT,
 					run.counts.sessions, run.counts.positions, run.counts.metrics,

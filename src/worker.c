@@ -266,6 +266,13 @@ so_worker_plan(bool force)
 			continue;
 		}
 		so_next_run[j] = cron_next_after(&so_cron[j], now, tz);
+		if (TIMESTAMP_NOT_FINITE(so_next_run[j]))
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the %s schedule \"%s\" of database \"%s\" never fires in time zone \"%s\"",
+							so_job_names[j], expr, so_dbname ? so_dbname : "?", zone),
+					 errdetail("Every time it names falls in an hour the clock skips when daylight-saving time starts."),
+					 errhint("Choose a time outside the skipped hour, or set snapshot_ops.timezone.")));
 	}
 	so_worker_publish();
 }

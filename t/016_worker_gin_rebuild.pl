@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 my $node = PostgreSQL::Test::Cluster->new('gin');
 $node->init;
@@ -81,6 +82,56 @@ ok($node->poll_query_until('app', q{SELECT running FROM snapshot_ops.worker_stat
 	'the worker runs after the reload');
 is($node->safe_psql('app', qq{SELECT rebuild_due FROM snapshot_ops.gin_index_bloat() WHERE index_name = '$gin'}),
 	't', 'at the default threshold a rebuild is due');
+
+# a caller that joins a run already in progress is released with the
+# VACUUM's outcome before the concurrent rebuild starts, so it never holds
+# the snapshot the rebuild waits for: hold the run in its VACUUM of
+# risk_guard_snapshots, join it, then let it go on
+$node->safe_psql('app', q{ALTER SYSTEM SET snapshot_ops.vacuum_lock_timeout = '30s'});
+$node->reload;
+ok($node->poll_query_until('app', q{SELECT current_setting('snapshot_ops.vacuum_lock_timeout') = '30s'}),
+	'the lock timeout is long for the joining case');
+my $hold = $node->background_psql('app');
+$hold->query_safe(q{BEGIN; LOCK TABLE risk_guard_snapshots IN SHARE UPDATE EXCLUSIVE MODE});
+my $held_run = $node->safe_psql('app', q{SELECT snapshot_ops.run_job('vacuum')});
+ok( $node->poll_query_until('postgres', q{
+		SELECT count(*) = 1 FROM pg_stat_activity
+		 WHERE backend_type = 'snapshot_ops worker' AND wait_event_type = 'Lock'}),
+	'the run waits for its lock on risk_guard_snapshots');
+my ($jout, $jerr) = ('', '');
+my $joiner = IPC::Run::start(
+	[ 'psql', '-XAtq', '-d', $node->connstr('app'), '-c', 'SELECT vacuum_snapshot_tables()' ],
+	'>', \$jout, '2>', \$jerr);
+ok( $node->poll_query_until('postgres', q{
+		SELECT count(*) = 1 FROM pg_stat_activity
+		 WHERE query = 'SELECT vacuum_snapshot_tables()' AND wait_event = 'Extension'}),
+	'a caller waits in vacuum_snapshot_tables()');
+$hold->query_safe('COMMIT');
+$hold->quit;
+$joiner->finish;
+like($jout, qr/^VACUUM ANALYZE completed for 4 tables: .*; GIN upkeep of 1 indexes follows in the same run \(run $held_run,/,
+	'the caller joined the run in progress and was released after its VACUUMs');
+ok($node->poll_query_until('app', qq{SELECT status <> 'running' FROM snapshot_ops.job_runs WHERE run_id = $held_run}),
+	'the joined run ends');
+like($node->safe_psql('app', qq{SELECT status || ': ' || message FROM snapshot_ops.job_runs WHERE run_id = $held_run}),
+	qr/^succeeded: .*; rebuilt $gin/,
+	'and its concurrent rebuild succeeds: the joiner did not hold it up');
+$node->safe_psql('app', q{ALTER SYSTEM RESET snapshot_ops.vacuum_lock_timeout});
+$node->reload;
+ok($node->poll_query_until('app', q{SELECT current_setting('snapshot_ops.vacuum_lock_timeout') = '300ms'}),
+	'the lock timeout is back');
+# bloat the index again for the cases below
+$node->safe_psql('app', q{
+	INSERT INTO session_snapshots (session_id, status, created_at)
+	SELECT 'join' || g, 'stopped', now() - interval '40 days' FROM generate_series(1, 20000) g;
+	INSERT INTO position_snapshots (snapshot_id, position_key, trade_data)
+	SELECT snapshot_id, 'P', jsonb_build_object('trade_id', 'join-' || snapshot_id, 'price', random())
+	  FROM session_snapshots WHERE session_id LIKE 'join%';
+	DELETE FROM session_snapshots WHERE session_id LIKE 'join%';
+});
+$node->safe_psql('app', 'VACUUM position_snapshots');
+is($node->safe_psql('app', qq{SELECT rebuild_due FROM snapshot_ops.gin_index_bloat() WHERE index_name = '$gin'}),
+	't', 'a rebuild is due again');
 
 # a rebuild that cannot get its lock fails, leaves nothing, and is retried
 my $locker = $node->background_psql('app');

@@ -166,7 +166,7 @@ SELECT * FROM cleanup_old_snapshots('30 days', '{stopped,crashed}', dry_run => t
 \set VERBOSITY terse
 CALL snapshot_ops.run_cleanup('30 days', 1);
 \set VERBOSITY default
--- the worker's cleanup too
+-- the worker's cleanup too: its run stops at the hold and is recorded as skipped
 SELECT snapshot_ops.run_job('cleanup', true) AS run_id \gset
 SELECT status, rows_affected FROM snapshot_ops.job_runs WHERE run_id = :run_id;
 SELECT pg_temp.counts();
