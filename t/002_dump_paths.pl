@@ -189,8 +189,8 @@ foreach my $db (@restored)
 {
 	ok( $node->poll_query_until($db, q{
 			SELECT count(*) = 1 FROM snapshot_ops.job_runs
-			 WHERE job = 'cleanup' AND trigger = 'catch_up' AND status = 'succeeded'}),
-		"$db: the restarted worker ran its overdue cleanup");
+			 WHERE job = 'cleanup' AND trigger = 'catch_up' AND status = 'skipped'}),
+		"$db: the restarted worker ran its overdue cleanup, which the holds stopped (skipped)");
 }
 my $start = time;
 my %changed;
@@ -211,12 +211,22 @@ foreach my $db (@restored)
 	is($node->safe_psql($db, $state_sql), $source =~ s/^sequence 3000 true$/sequence 3001 true/mr,
 		"$db: and unchanged");
 	is( $node->safe_psql($db, q{
-			SELECT running::text || ' ' || rows_affected || ' ' || (message LIKE 'deleted 0 snapshots%')::text
+			SELECT running::text || ' ' || rows_affected || ' ' || (message ~ '^deleted 0 snapshots.*; stopped: Retention is held by 4 holds')::text
 			  FROM snapshot_ops.worker_status(),
 				   (SELECT rows_affected, message FROM snapshot_ops.job_runs
 					 WHERE trigger = 'catch_up' AND job = 'cleanup') r}),
 		'true 0 true', "$db: the worker runs, and its catch-up cleanup deleted nothing");
 }
+
+# what a DBA sees meanwhile
+like($node->safe_psql('fc_serial', q{SELECT retention_hold FROM snapshot_ops.jobs WHERE job = 'cleanup'}),
+	qr/^Retention is held by 4 holds; the oldest was recorded .* "bulk load \(COPY\) into trading\.\w+"\.$/,
+	'the jobs view shows the hold on the cleanup job');
+is($node->safe_psql('fc_serial', q{SELECT last_status FROM snapshot_ops.jobs WHERE job = 'cleanup'}), 'skipped',
+	'and its last run as skipped');
+like($node->safe_psql('fc_serial', q{SELECT reason FROM snapshot_ops.worker_status()}),
+	qr/^Retention is on hold, so the cleanup deletes nothing: Retention is held by 4 holds/,
+	'worker_status() names the hold');
 
 # --- releasing the holds lets retention delete the expired rows --------------
 my $db = 'fd_parallel';
