@@ -34,46 +34,23 @@ while getopts "T:n:" opt; do
 done
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/standalone.sh"
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BIN=$($PG_CONFIG --bindir)
 PORT=${BENCH_PORT:-55411}
-if [ -n "${BENCH_DIR:-}" ]; then
-	DIR=$BENCH_DIR
-	KEEP=1
-else
-	DIR=$(mktemp -d /tmp/snapshot_ops_api_bench.XXXXXX)
-	KEEP=0
-fi
-RUNAS=()
-if [ "$(id -u)" = 0 ]; then
-	RUNAS=(runuser -u postgres --)
-	chown postgres "$DIR"
-fi
-as_pg() { "${RUNAS[@]}" "$@"; }
+standalone_dir snapshot_ops_api_bench
 PSQL=(as_pg "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -d bench)
-
-cleanup() {
-	as_pg "$BIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
-	[ "$KEEP" = 1 ] || rm -rf "$DIR"
-}
-trap cleanup EXIT
 
 echo "== snapshot_ops API benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $($BIN/postgres --version)"
 echo "   synchronous_commit = ${BENCH_SYNC_COMMIT:-off}: with it on, every path is capped by the disk's flush rate, not by its own work"
 echo "   pgbench: $CLIENTS clients, ${DURATION}s per run; $NSNAP snapshots x 10 positions; retention on $NEXPIRED expired snapshots"
 
-as_pg "$BIN/initdb" -D "$DIR/data" -A trust >/dev/null
-cat >> "$DIR/data/postgresql.conf" <<EOF
-listen_addresses = ''
-port = $PORT
-unix_socket_directories = '$DIR'
-shared_preload_libraries = 'snapshot_ops'
-snapshot_ops.enable_scheduler = off
-shared_buffers = 256MB
-max_wal_size = 4GB
-synchronous_commit = ${BENCH_SYNC_COMMIT:-off}
-EOF
-as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w start >/dev/null
+standalone_cluster "$DIR/data" "$BIN" "$PORT" \
+	"shared_preload_libraries = 'snapshot_ops'" \
+	"snapshot_ops.enable_scheduler = off" \
+	"shared_buffers = 256MB" \
+	"max_wal_size = 4GB" \
+	"synchronous_commit = ${BENCH_SYNC_COMMIT:-off}"
 as_pg "$BIN/createdb" -h "$DIR" -p "$PORT" bench
 "${PSQL[@]}" -c 'CREATE EXTENSION snapshot_ops'
 

@@ -18,7 +18,7 @@
 #
 # Run as root (the server runs as postgres) or as an ordinary user, after
 # "make install".  Environment: PG_CONFIG (default pg_config), BENCH_PORT
-# (default 55421), BENCH_DIR (default a new directory under /tmp, removed at
+# (default 55422), BENCH_DIR (default a new directory under /tmp, removed at
 # the end).
 #
 set -euo pipefail
@@ -37,49 +37,25 @@ while getopts "r:k:d:b:" opt; do
 	esac
 done
 
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/standalone.sh"
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BIN=$($PG_CONFIG --bindir)
-PORT=${BENCH_PORT:-55421}
-if [ -n "${BENCH_DIR:-}" ]; then
-	DIR=$BENCH_DIR
-	KEEP=1
-else
-	DIR=$(mktemp -d /tmp/snapshot_ops_cleanup_bench.XXXXXX)
-	KEEP=0
-fi
-RUNAS=()
-if [ "$(id -u)" = 0 ]; then
-	RUNAS=(runuser -u postgres --)
-	chown postgres "$DIR"
-fi
-as_pg() { "${RUNAS[@]}" "$@"; }
+PORT=${BENCH_PORT:-55422}
+standalone_dir snapshot_ops_cleanup_bench
 PSQL=(as_pg "$BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -d bench)
-
-cleanup() {
-	as_pg "$BIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
-	[ "$KEEP" = 1 ] || rm -rf "$DIR"
-}
-trap cleanup EXIT
 
 TOTAL=$((KEPT + DELETED))
 EVERY=$((TOTAL / DELETED))
 echo "== cleanup paths: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $($BIN/postgres --version)"
 echo "   backlog: $TOTAL expired snapshots, one in $EVERY stopped (deleted), the rest running (kept, retention_mode finished); batches of $BATCH; $ROUNDS rounds per path"
 
-as_pg "$BIN/initdb" -D "$DIR/data" -A trust >/dev/null
-cat >> "$DIR/data/postgresql.conf" <<EOF
-listen_addresses = ''
-port = $PORT
-unix_socket_directories = '$DIR'
-shared_preload_libraries = 'snapshot_ops'
-snapshot_ops.enable_scheduler = off
-snapshot_ops.retention_mode = finished
-snapshot_ops.cleanup_batch_size = $BATCH
-autovacuum = off
-shared_buffers = 256MB
-max_wal_size = 4GB
-EOF
-as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w start >/dev/null
+standalone_cluster "$DIR/data" "$BIN" "$PORT" \
+	"shared_preload_libraries = 'snapshot_ops'" \
+	"snapshot_ops.enable_scheduler = off" \
+	"snapshot_ops.retention_mode = finished" \
+	"snapshot_ops.cleanup_batch_size = $BATCH" \
+	"autovacuum = off" "shared_buffers = 256MB" "max_wal_size = 4GB"
 as_pg "$BIN/createdb" -h "$DIR" -p "$PORT" bench
 "${PSQL[@]}" -c 'CREATE EXTENSION snapshot_ops'
 for _ in $(seq 1 100); do

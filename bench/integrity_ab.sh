@@ -38,28 +38,15 @@ while getopts "T:r:n:" opt; do
 done
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/standalone.sh"
 PORT=${BENCH_PORT:-55421}
-DIR=$(mktemp -d /tmp/snapshot_ops_integrity_ab.XXXXXX)
-RUNAS=()
-if [ "$(id -u)" = 0 ]; then
-	RUNAS=(runuser -u postgres --)
-	chown postgres "$DIR"
-fi
-as_pg() { "${RUNAS[@]}" "$@"; }
+standalone_dir snapshot_ops_integrity_ab
 
 declare -A BIN PRT
 BIN[A]=$("$PG_CONFIG_A" --bindir)
 BIN[B]=$("$PG_CONFIG_B" --bindir)
 PRT[A]=$PORT
 PRT[B]=$((PORT + 1))
-
-cleanup() {
-	for v in A B; do
-		as_pg "${BIN[$v]}/pg_ctl" -D "$DIR/$v" -m immediate stop >/dev/null 2>&1 || true
-	done
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
 
 q() {
 	local v=$1
@@ -73,19 +60,10 @@ echo "   B: $PG_CONFIG_B"
 echo "   $ROUNDS rounds; saves: pgbench 4 clients ${DURATION}s; cleanup: $NEXPIRED expired snapshots in batches of 1000; synchronous_commit = ${BENCH_SYNC_COMMIT:-off}"
 
 for v in A B; do
-	as_pg "${BIN[$v]}/initdb" -D "$DIR/$v" -A trust >/dev/null
-	cat >>"$DIR/$v/postgresql.conf" <<EOF
-listen_addresses = ''
-port = ${PRT[$v]}
-unix_socket_directories = '$DIR'
-shared_preload_libraries = 'snapshot_ops'
-snapshot_ops.enable_scheduler = off
-shared_buffers = 256MB
-max_wal_size = 4GB
-autovacuum = off
-synchronous_commit = ${BENCH_SYNC_COMMIT:-off}
-EOF
-	as_pg "${BIN[$v]}/pg_ctl" -D "$DIR/$v" -l "$DIR/$v.log" -w start >/dev/null
+	standalone_cluster "$DIR/$v" "${BIN[$v]}" "${PRT[$v]}" \
+		"shared_preload_libraries = 'snapshot_ops'" "snapshot_ops.enable_scheduler = off" \
+		"shared_buffers = 256MB" "max_wal_size = 4GB" "autovacuum = off" \
+		"synchronous_commit = ${BENCH_SYNC_COMMIT:-off}"
 	as_pg "${BIN[$v]}/createdb" -h "$DIR" -p "${PRT[$v]}" bench
 	q $v -c 'CREATE EXTENSION snapshot_ops'
 	echo "   $v: snapshot_ops $(q $v -At -c "SELECT extversion FROM pg_extension WHERE extname = 'snapshot_ops'"), $(q $v -At -c "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = 'session_snapshots'::regclass") foreign keys, $(q $v -At -c "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = 'session_snapshots'::regclass") triggers on session_snapshots"

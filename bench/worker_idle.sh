@@ -28,32 +28,15 @@ while getopts "s:n:" opt; do
 	esac
 done
 
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/standalone.sh"
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BIN=$($PG_CONFIG --bindir)
 PORT=${BENCH_PORT:-55412}
-DIR=$(mktemp -d /tmp/snapshot_ops_idle.XXXXXX)
-RUNAS=()
-if [ "$(id -u)" = 0 ]; then
-	RUNAS=(runuser -u postgres --)
-	chown postgres "$DIR"
-fi
-as_pg() { "${RUNAS[@]}" "$@"; }
+standalone_dir snapshot_ops_idle
 psql_db() { as_pg "$BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -d "$1" -c "$2"; }
 
-cleanup() {
-	as_pg "$BIN/pg_ctl" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-as_pg "$BIN/initdb" -D "$DIR/data" -A trust >/dev/null
-cat >>"$DIR/data/postgresql.conf" <<EOF
-listen_addresses = ''
-port = $PORT
-unix_socket_directories = '$DIR'
-shared_preload_libraries = 'snapshot_ops'
-EOF
-as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w start >/dev/null
+standalone_cluster "$DIR/data" "$BIN" "$PORT" "shared_preload_libraries = 'snapshot_ops'"
 
 echo "== snapshot_ops worker: start-up and idle cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $($BIN/postgres --version)"
 echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -431,17 +431,21 @@ so_rec_run_id(SoRunRecord *rec)
 	return rec->run_id;
 }
 
-void
-so_rec_progress(SoRunRecord *rec, int64 rows, const char *message)
+/* Set a record's rows and message; it is dirty until written. */
+static void
+so_rec_set(SoRunRecord *rec, int64 rows, const char *message)
 {
-	MemoryContext cxt = MemoryContextSwitchTo(so_rec_context());
-
 	rec->rows = rows;
 	if (rec->message)
 		pfree(rec->message);
-	rec->message = pstrdup(message ? message : "");
+	rec->message = MemoryContextStrdup(so_rec_context(), message ? message : "");
 	rec->dirty = true;
-	MemoryContextSwitchTo(cxt);
+}
+
+void
+so_rec_progress(SoRunRecord *rec, int64 rows, const char *message)
+{
+	so_rec_set(rec, rows, message);
 	so_rec_flush(false);
 }
 
@@ -449,17 +453,10 @@ void
 so_rec_end(SoRunRecord *rec, SoRunStatus status, int64 rows,
 		   const char *message)
 {
-	MemoryContext cxt = MemoryContextSwitchTo(so_rec_context());
-
 	rec->ended = true;
 	rec->status = status;
 	rec->finished_at = GetCurrentTimestamp();
-	rec->rows = rows;
-	if (rec->message)
-		pfree(rec->message);
-	rec->message = pstrdup(message ? message : "");
-	rec->dirty = true;
-	MemoryContextSwitchTo(cxt);
+	so_rec_set(rec, rows, message);
 	so_rec_flush(true);
 }
 
