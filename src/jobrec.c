@@ -198,7 +198,9 @@ so_rec_prepare(void)
 								 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 								 " ON CONFLICT (run_id) DO UPDATE SET"
 								 "  finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,"
-								 "  rows_affected = EXCLUDED.rows_affected, message = EXCLUDED.message",
+								 "  rows_affected = EXCLUDED.rows_affected, message = EXCLUDED.message"
+								 " WHERE r.worker_pid IS NOT DISTINCT FROM EXCLUDED.worker_pid"
+								 "   AND r.started_at OPERATOR(pg_catalog.=) EXCLUDED.started_at",
 								 9, upsert_types);
 	if (so_plan_upsert == NULL || SPI_keepplan(so_plan_upsert) != 0)
 		elog(ERROR, "could not prepare the job_runs statement: %s",
@@ -266,10 +268,31 @@ so_rec_write_record(SoRunRecord *rec)
 		nulls[7] = 'n';
 	values[8] = Int32GetDatum(rec->pid);
 
-	ret = SPI_execute_plan(so_plan_upsert, values, nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record run " INT64_FORMAT ": %s",
-			 rec->run_id, SPI_result_code_string(ret));
+	/*
+	 * The run id can belong to another run's row: a restore loads
+	 * job_runs before it sets its identity sequence, and a run that starts
+	 * in between (a catch-up) draws an id the restored history uses.  That
+	 * row is never overwritten (the upsert updates only this run's own
+	 * row); the run takes the next free id instead.
+	 */
+	for (int attempt = 0;; attempt++)
+	{
+		int64		taken = rec->run_id;
+
+		ret = SPI_execute_plan(so_plan_upsert, values, nulls, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not record run " INT64_FORMAT ": %s",
+				 rec->run_id, SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+			break;
+		if (attempt >= 1000)
+			elog(ERROR, "could not find a free run id after " INT64_FORMAT, taken);
+		so_rec_nextval(&rec->run_id);
+		values[0] = Int64GetDatum(rec->run_id);
+		ereport(LOG,
+				(errmsg("snapshot_ops: run id " INT64_FORMAT " belongs to another run in snapshot_ops.job_runs (restored history?); this %s run is recorded as run " INT64_FORMAT,
+						taken, so_job_names[rec->job], rec->run_id)));
+	}
 }
 
 /* Write every dirty record, then prune the history if a run ended. */

@@ -273,6 +273,25 @@ $node->safe_psql('postgres', q{
 ok($node->poll_query_until('app', qq{SELECT running AND pid <> $pid FROM snapshot_ops.worker_status()}),
 	'and the worker applies the reset');
 
+# --- restored history ahead of the identity sequence ---------------------------
+# a restore loads job_runs before it sets the sequence: a run that starts in
+# between draws ids the history already uses; it must take a free one and
+# never overwrite a restored row
+$node->safe_psql('app', q{
+	TRUNCATE snapshot_ops.job_runs;
+	ALTER TABLE snapshot_ops.job_runs ALTER COLUMN run_id RESTART WITH 1;
+	INSERT INTO snapshot_ops.job_runs (run_id, job, trigger, started_at, finished_at, status, rows_affected, message)
+	OVERRIDING SYSTEM VALUE
+	SELECT g, 'cleanup', 'schedule', now() - interval '20 days', now() - interval '20 days', 'succeeded', g, 'restored ' || g
+	  FROM generate_series(1, 5) g;
+});
+my $history = $node->safe_psql('app', q{SELECT string_agg(r::text, '|' ORDER BY run_id) FROM snapshot_ops.job_runs r});
+$run = $node->safe_psql('app', q{SELECT snapshot_ops.run_job('vacuum', true)});
+is($node->safe_psql('app', q{SELECT string_agg(r::text, '|' ORDER BY run_id) FROM snapshot_ops.job_runs r WHERE run_id <= 5}),
+	$history, 'a run whose ids the restored history uses overwrites none of its rows');
+is($node->safe_psql('app', q{SELECT run_id || ' ' || job || ' ' || status FROM snapshot_ops.job_runs WHERE run_id > 5}),
+	'6 vacuum succeeded', 'and is recorded under the next free id');
+
 # --- SQL newer than the library --------------------------------------------------
 $pid = $node->safe_psql('app', q{SELECT pid FROM snapshot_ops.worker_status()});
 $log_offset = -s $node->logfile;
