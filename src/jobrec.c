@@ -113,7 +113,6 @@ so_rec_try(SoRecWork work, void *arg, char **error)
 	ResourceOwner oldowner = CurrentResourceOwner;
 	bool		own_xact = !IsTransactionState();
 	bool		ok = false;
-	char		timeout[16];
 
 	if (own_xact)
 	{
@@ -128,6 +127,7 @@ so_rec_try(SoRecWork work, void *arg, char **error)
 		SoExtension ext;
 		Oid			save_userid;
 		int			save_sec;
+		char		timeout[16];
 
 		so_extension_lookup(&ext);
 		if (!OidIsValid(ext.oid))
