@@ -139,6 +139,9 @@ so_rec_try(SoRecWork work, void *arg, char **error)
 								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		(void) set_config_option("statement_timeout", "0", PGC_SUSET,
 								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+		/* the SQL below is schema-qualified; this is defense in depth */
+		(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 		GetUserIdAndSecContext(&save_userid, &save_sec);
 		SetUserIdAndSecContext(ext.owner,
 							   save_sec | SECURITY_LOCAL_USERID_CHANGE);
@@ -199,7 +202,7 @@ so_rec_prepare(void)
 								 " ON CONFLICT (run_id) DO UPDATE SET"
 								 "  finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,"
 								 "  rows_affected = EXCLUDED.rows_affected, message = EXCLUDED.message"
-								 " WHERE r.worker_pid IS NOT DISTINCT FROM EXCLUDED.worker_pid"
+								 " WHERE r.worker_pid OPERATOR(pg_catalog.=) EXCLUDED.worker_pid"
 								 "   AND r.started_at OPERATOR(pg_catalog.=) EXCLUDED.started_at",
 								 9, upsert_types);
 	if (so_plan_upsert == NULL || SPI_keepplan(so_plan_upsert) != 0)
@@ -516,7 +519,7 @@ so_rec_startup_work(void *arg)
 							  "     message = pg_catalog.concat_ws('; ', r.message,"
 							  "               'the run ended without recording its end (its process exited or the server stopped)')"
 							  " WHERE r.status OPERATOR(pg_catalog.=) 'running'"
-							  "   AND r.worker_pid IS DISTINCT FROM $1"
+							  "   AND COALESCE(r.worker_pid, 0) OPERATOR(pg_catalog.<>) $1"
 							  "   AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_get_activity(COALESCE(r.worker_pid, -1)) a"
 							  "                    WHERE a.backend_start OPERATOR(pg_catalog.<=) r.started_at)",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
