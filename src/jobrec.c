@@ -29,7 +29,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -41,6 +43,7 @@
 
 #include "guc.h"
 #include "jobrec.h"
+#include "refint.h"
 #include "spi_util.h"
 #include "version.h"
 
@@ -565,4 +568,74 @@ so_rec_startup(uint64 *interrupted, TimestampTz *last_started)
 	*interrupted = st.interrupted;
 	memcpy(last_started, st.last_started, sizeof(st.last_started));
 	return true;
+}
+
+PG_FUNCTION_INFO_V1(snapshot_ops_job_runs_loaded);
+
+/*
+ * job_runs_keep_loaded_history, BEFORE INSERT ON snapshot_ops.job_runs FOR
+ * EACH ROW (1.1): a row that a bulk load (a restore's COPY FROM, run by the
+ * owner or a superuser) brings with a run id this database already uses
+ * takes the next free id instead, so that a data-only restore into a
+ * database whose worker has run jobs merges the two histories instead of
+ * failing on the primary key.  (A run that starts after a restore loaded
+ * job_runs, and before it set the sequence, is handled by the writer of
+ * its record, so_rec_write_record().)  Any other insert is left alone.
+ */
+Datum
+snapshot_ops_job_runs_loaded(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	HeapTuple	tuple;
+	AttrNumber	attnum;
+	Datum		run_id;
+	bool		isnull;
+	Oid			argtypes[1] = {INT8OID};
+	int64		new_id = 0;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"job_runs_loaded\" must be fired BEFORE INSERT FOR EACH ROW")));
+	rel = trigdata->tg_relation;
+	tuple = trigdata->tg_trigtuple;
+	if (!so_bulk_load_into(rel))
+		return PointerGetDatum(tuple);
+
+	attnum = SPI_fnumber(RelationGetDescr(rel), "run_id");
+	if (attnum <= 0)
+		elog(ERROR, "snapshot_ops.job_runs has no column run_id");
+	run_id = heap_getattr(tuple, attnum, RelationGetDescr(rel), &isnull);
+	if (isnull)
+		return PointerGetDatum(tuple);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM snapshot_ops.job_runs r WHERE r.run_id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, &run_id, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up run ids in snapshot_ops.job_runs");
+	if (SPI_processed > 0)
+	{
+		so_rec_nextval(&new_id);
+		ereport(NOTICE,
+				(errmsg("run " INT64_FORMAT " of the loaded job history is loaded as run " INT64_FORMAT,
+						DatumGetInt64(run_id), new_id),
+				 errdetail("This database already has a run " INT64_FORMAT " of its own.",
+						   DatumGetInt64(run_id))));
+	}
+	SPI_finish();
+
+	if (new_id != 0)
+	{
+		int			cols[1] = {attnum};
+		Datum		vals[1] = {Int64GetDatum(new_id)};
+		bool		nulls[1] = {false};
+
+		tuple = heap_modify_tuple_by_cols(tuple, RelationGetDescr(rel), 1,
+										  cols, vals, nulls);
+	}
+	return PointerGetDatum(tuple);
 }

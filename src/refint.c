@@ -53,14 +53,16 @@
  *		keys refused a lone TRUNCATE too; TRUNCATE ... CASCADE, which
  *		followed them, now needs the tables named.
  *
- * Bulk loads.  Rows that a COPY FROM loads into a child table are accepted
- * without the parent check, so that the order in which a restore loads the
- * tables does not matter; every such COPY (into any of the four tables)
- * records a retention hold instead (src/holds.c), and
- * snapshot_ops.release_retention() refuses while rows without a parent
- * remain.  Every way a dump is restored loads with COPY: pg_restore of every
- * archive format, psql with a plain dump, snapshot_ops_backup restore, and
- * data-only restores.
+ * Bulk loads.  Rows that a COPY FROM run by a superuser or the table's
+ * owner loads into a child table are accepted without the parent check, so
+ * that the order in which a restore loads the tables does not matter;
+ * every such COPY (into any of the four tables) records a retention hold
+ * instead (src/holds.c), and snapshot_ops.release_retention() refuses while
+ * rows without a parent remain.  Every way a dump is restored loads with
+ * COPY: pg_restore of every archive format, psql with a plain dump,
+ * snapshot_ops_backup restore, and data-only restores, run by the owner or
+ * a superuser.  Any other role's COPY is checked like its INSERTs and holds
+ * nothing: a writer can neither leave orphans nor stop retention.
  *
  * How a trigger knows that it fires for a COPY FROM into its table: the
  * active portal, which PortalRun() sets for the top-level statement the
@@ -304,6 +306,13 @@ so_bulk_load_into(Relation rel)
 	PlannedStmt *pstmt;
 	CopyStmt   *copy;
 
+	/*
+	 * Only a role that could drop or disable the checks anyway loads
+	 * unchecked: a superuser or the table's owner, as a restore runs.  A
+	 * writer's COPY is an INSERT like any other (checked, no hold).
+	 */
+	if (!superuser() && !has_privs_of_role(GetUserId(), rel->rd_rel->relowner))
+		return false;
 	if (portal == NULL || portal->commandTag != CMDTAG_COPY ||
 		list_length(portal->stmts) != 1)
 		return false;
@@ -316,10 +325,12 @@ so_bulk_load_into(Relation rel)
 		return false;
 
 	/*
-	 * COPY has resolved and locked its table already, with the same
-	 * search_path; a name that resolves differently now (a function of the
-	 * COPY changed search_path) only makes us check rows we could have
-	 * accepted.
+	 * The table the COPY statement names, resolved now.  A function the
+	 * COPY calls may have changed search_path since the COPY resolved it,
+	 * so this can name another table than the COPY's (a COPY into a
+	 * temporary table of the same name whose trigger inserts into the real
+	 * one): then rows that function inserts are taken as part of the bulk
+	 * load, by a role that may load unchecked anyway (see above).
 	 */
 	return RangeVarGetRelid(copy->relation, NoLock, true) == RelationGetRelid(rel);
 }

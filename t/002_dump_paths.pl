@@ -29,6 +29,7 @@ use Time::HiRes qw(time sleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 # The backup tool: from PATH, else next to pg_config's binaries.
 my $tool;
@@ -254,6 +255,30 @@ is($node->safe_psql($db, q{SELECT count(*) FROM trading.session_snapshots WHERE 
 							  AND (status <> 'running' OR snapshot_id NOT IN (SELECT snapshot_id FROM trading.v_latest_snapshots))}),
 	'0', "$db: nothing past the retention period is left but the latest snapshot of running sessions");
 is($node->safe_psql('fc_parallel', $counts_sql), $source_counts, 'the other restored databases are still held');
+
+# --- a data-only restore into a database whose worker has run jobs ----------------
+# its job history already uses the run ids of the loaded one: the loaded
+# runs take free ids, both histories are kept, and the restore succeeds
+$node->safe_psql('postgres', 'CREATE DATABASE busy_target');
+$node->safe_psql('busy_target', q{CREATE SCHEMA trading; CREATE EXTENSION snapshot_ops SCHEMA trading});
+$node->safe_psql('busy_target', q{CALL snapshot_ops.run_cleanup()});
+$node->safe_psql('busy_target', q{SELECT snapshot_ops.run_job('vacuum', true)});
+my $local_runs = $node->safe_psql('busy_target', q{SELECT string_agg(job || '/' || trigger, ',' ORDER BY run_id) FROM snapshot_ops.job_runs});
+is($local_runs, 'cleanup/call,vacuum/manual', 'busy_target: the target has run ids 1 and 2 of its own');
+{
+	my ($out, $err) = ('', '');
+	ok( IPC::Run::run(
+			[ 'pg_restore', '--exit-on-error', '--data-only', '-j', '4', '-d', $node->connstr('busy_target'), "$tmp/src.dump" ],
+			'>', \$out, '2>', \$err),
+		'busy_target: pg_restore --data-only --exit-on-error -j 4 exits with status 0') or diag($err);
+}
+is($node->safe_psql('busy_target', $counts_sql), $source_counts, 'busy_target: every snapshot row is restored');
+is( $node->safe_psql('busy_target', q{
+		SELECT count(*) || ' ' || count(*) FILTER (WHERE message LIKE 'deleted 120 snapshots' OR message LIKE 'deleted 0 snapshots')
+		  FROM snapshot_ops.job_runs}),
+	'4 2', 'busy_target: the job history holds its two runs and the two loaded ones');
+is($node->safe_psql('busy_target', q{SELECT string_agg(job || '/' || trigger, ',' ORDER BY run_id) FROM snapshot_ops.job_runs WHERE run_id <= 2}),
+	$local_runs, 'busy_target: its own runs keep their ids');
 
 # --- a dump taken under 1.0, restored where the default version is 1.1 ------
 # Roles keep the grants the dump carries; reapply_access() gives them the

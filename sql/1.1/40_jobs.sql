@@ -19,6 +19,27 @@ COMMENT ON COLUMN snapshot_ops.job_runs.status IS 'running, succeeded, failed, i
 COMMENT ON COLUMN snapshot_ops.job_runs.worker_pid IS 'the process that ran it: the worker, or the backend of CALL run_cleanup()';
 
 /*
+ * A restore that loads job history into a database whose worker has
+ * already run jobs (a data-only restore, or a scheduled run during a long
+ * restore) would fail on the primary key: a loaded run whose id is taken
+ * takes the next free one (src/jobrec.c).
+ */
+CREATE FUNCTION snapshot_ops.job_runs_loaded()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'snapshot_ops_job_runs_loaded';
+
+COMMENT ON FUNCTION snapshot_ops.job_runs_loaded()
+	IS 'row trigger of snapshot_ops.job_runs: a run loaded by a restore (COPY FROM, owner or superuser) whose id this database already uses takes the next free id';
+
+CREATE TRIGGER job_runs_keep_loaded_history
+	BEFORE INSERT ON snapshot_ops.job_runs
+	FOR EACH ROW EXECUTE FUNCTION snapshot_ops.job_runs_loaded();
+
+COMMENT ON TRIGGER job_runs_keep_loaded_history ON snapshot_ops.job_runs
+	IS 'a run loaded by a restore whose id is taken here takes the next free id, so that restored and local histories merge';
+
+/*
  * worker_status(): from 1.1 also the version the worker serves, and what
  * ended its last failed attempt and when the launcher tries again.
  */

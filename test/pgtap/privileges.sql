@@ -26,7 +26,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(215);
+SELECT plan(219);
 
 -- tables: SELECT for every level, INSERT from writer, DELETE for admin only
 SELECT table_privs_are('trading', t, 'pgtap_so_reader', ARRAY['SELECT'],
@@ -109,7 +109,8 @@ INSERT INTO expected_exec VALUES
 	('snapshot_ops', 'refint_cascade_delete', '{}', '{}'),
 	('snapshot_ops', 'refint_restrict_key_update', '{}', '{}'),
 	('snapshot_ops', 'refint_check_truncate', '{}', '{}'),
-	('snapshot_ops', 'note_bulk_load', '{}', '{}');
+	('snapshot_ops', 'note_bulk_load', '{}', '{}'),
+	('snapshot_ops', 'job_runs_loaded', '{}', '{}');
 
 SELECT is((SELECT count(*)::int FROM pg_proc p
 			 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid

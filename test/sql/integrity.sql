@@ -245,9 +245,16 @@ SELECT r, has_table_privilege(r, 'snapshot_ops.retention_holds', 'SELECT,INSERT,
 SET ROLE regress_int_writer;
 SELECT save_snapshot('{"session": {"session_id": "w", "status": "stopped"}, "positions": {"active_orders": {"X": {}}}}') > 0 AS saved;
 SELECT pg_temp.err($$INSERT INTO position_snapshots (snapshot_id, position_key) VALUES (999, 'W')$$);
+-- a writer's COPY is an INSERT like any other: checked, and no hold (only
+-- the owner or a superuser, as a restore runs, loads unchecked)
 COPY session_snapshots (session_id, status) FROM stdin;
 bulk	stopped
 \.
+\set VERBOSITY terse
+COPY position_snapshots (snapshot_id, position_key) FROM stdin;
+999	W
+\.
+\set VERBOSITY default
 SELECT pg_temp.err($$SELECT snapshot_ops.hold_retention('x')$$);
 SELECT pg_temp.err('SELECT snapshot_ops.release_retention()');
 SELECT pg_temp.err('SELECT count(*) FROM snapshot_ops.list_retention_holds()');
