@@ -137,6 +137,32 @@ like($sql, qr/^CREATE EXTENSION IF NOT EXISTS snapshot_ops /m, 'the dump is plai
 ($rc, $out) = tool('list', '--dir', $dir);
 is($rc, 0, 'list succeeds');
 like($out, qr/^src_backup_\S+\.sql\.gz\s+\S+ \S+\s+\d+m\s+ok$/m, 'list shows size, age and checksum ok');
+like($out, qr/^database "src": 1 backup$/m, 'list names the database of the backup');
+my $gzhead = IO::Uncompress::Gunzip->new($backup) or die $GunzipError;
+is($gzhead->getHeaderInfo()->{Comment}, 'snapshot_ops_backup database: src',
+	'the gzip header records the database\'s name');
+$gzhead->close;
+
+# Databases "x y" and "x_y" share the file name prefix x_y; each keeps its
+# newest backup although the other one's is newer
+$node->safe_psql('postgres', 'CREATE DATABASE "x y"; CREATE DATABASE x_y');
+my $same = "$tmp/same_prefix";
+($rc) = tool('backup', '-d', $node->connstr('x y'), '--dir', $same);
+is($rc, 0, 'backup of database "x y" succeeds');
+opendir($dh, $same) or die;
+my ($xy_space) = grep { /^x_y_backup_.*\.gz$/ } readdir($dh);
+closedir($dh);
+my $old_time = time() - 40 * 86400;
+utime($old_time, $old_time, "$same/$xy_space", "$same/$xy_space.sha256");
+($rc) = tool('backup', '-d', $node->connstr('x_y'), '--dir', $same);
+is($rc, 0, 'backup of database x_y into the same directory succeeds');
+($rc, $out) = tool('list', '--dir', $same);
+like($out, qr/^database "x_y": 1 backup\n.*\ndatabase "x y": 1 backup\n\Q$xy_space\E /m,
+	'list shows them as two databases');
+($rc, $out) = tool('rotate', '--dir', $same, '--keep-days', '30');
+is($rc, 0, 'rotate succeeds');
+ok(-e "$same/$xy_space", 'rotate keeps the only backup of "x y", 40 days old');
+like($out, qr/database "x y": newest good backup: \Q$xy_space\E/, 'as the newest good backup of its database');
 
 # --- restore into a new database --------------------------------------------
 ($rc, $out) = tool('restore', '--restore-file', $backup, '--create', '-d', $node->connstr('dst'));

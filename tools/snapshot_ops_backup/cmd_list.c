@@ -1,11 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * cmd_list.c
- *		The list command: every backup in the directory, newest first, with
- *		its size, age and checksum status.
+ *		The list command: every backup in the directory, grouped by
+ *		database, newest first, with its size, age and checksum status.
  *
- * The checksum status reads every backup whole (checksum.c); that is what
- * makes list take time on a large directory.
+ * The databases come in the order of their newest backups, each with a
+ * line naming it before its backups, so that what rotate treats as one
+ * database (backup_dir.c) is visible.  The checksum status reads every
+ * backup whole (checksum.c); that is what makes list take time on a large
+ * directory.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -21,16 +24,42 @@
 #include "commands.h"
 #include "human_units.h"
 
+/*
+ * Print the line that names the database of group, and how many backups
+ * it has.  A name that no backup records is the prefix of the file names.
+ */
+static void
+list_database(const SobBackupFile *files, int nfiles, int group)
+{
+	const char *db = NULL;
+	bool		recorded = false;
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < nfiles; i++)
+	{
+		if (files[i].group != group)
+			continue;
+		db = files[i].database;
+		recorded |= files[i].recorded;
+		n++;
+	}
+	printf("database \"%s\"%s: %d backup%s\n", db,
+		   recorded ? "" : " (from the file names)", n, n == 1 ? "" : "s");
+}
+
 /* list: see the file header. */
 int
 sob_cmd_list(const SobOptions *opts)
 {
 	SobBackupFile *files;
 	int			nfiles;
+	int			ndatabases;
+	int			group;
 	int			i;
 	time_t		now = time(NULL);
 
-	if (sob_scan_dir(opts->dir, &files, &nfiles) < 0)
+	if (sob_scan_dir(opts->dir, &files, &nfiles, &ndatabases) < 0)
 	{
 		sob_free_files(files, nfiles);
 		return SOB_EXIT_IO;
@@ -42,18 +71,25 @@ sob_cmd_list(const SobOptions *opts)
 		return SOB_EXIT_OK;
 	}
 	printf("%-50s %12s %10s  %s\n", "BACKUP", "SIZE", "AGE", "CHECKSUM");
-	for (i = 0; i < nfiles; i++)
+	for (group = 0; group < ndatabases; group++)
 	{
-		char		age[SOB_HUMAN_LEN];
-		char		size[SOB_HUMAN_LEN];
-		char		hex[SOB_SHA256_HEX_LEN + 1];
+		list_database(files, nfiles, group);
+		for (i = 0; i < nfiles; i++)
+		{
+			char		age[SOB_HUMAN_LEN];
+			char		size[SOB_HUMAN_LEN];
+			char		hex[SOB_SHA256_HEX_LEN + 1];
 
-		printf("%-50s %12s %10s  %s\n", files[i].name,
-			   sob_human_size((uint64) files[i].size, size),
-			   sob_human_age(now - files[i].mtime, age),
-			   sob_checksum_status_name(sob_checksum_file(files[i].path, hex)));
+			if (files[i].group != group)
+				continue;
+			printf("%-50s %12s %10s  %s\n", files[i].name,
+				   sob_human_size((uint64) files[i].size, size),
+				   sob_human_age(now - files[i].mtime, age),
+				   sob_checksum_status_name(sob_checksum_file(files[i].path, hex)));
+		}
 	}
-	printf("%d backup%s in %s\n", nfiles, nfiles == 1 ? "" : "s", opts->dir);
+	printf("%d backup%s of %d database%s in %s\n", nfiles, nfiles == 1 ? "" : "s",
+		   ndatabases, ndatabases == 1 ? "" : "s", opts->dir);
 	sob_free_files(files, nfiles);
 	return SOB_EXIT_OK;
 }

@@ -19,12 +19,14 @@
  * --create creates the target (from template0) first, and drops it again
  * unless the restore committed.
  *
- * verify checks the backup first in one read of its own, without touching
- * a server, so that a damaged backup is reported as such; then it restores
- * it the way restore does, checked again over the bytes it restores, into a
- * temporary database snapshot_ops_verify_<pid> created with the extension's
- * scheduler off, compares the row counts, and drops the database whatever
- * happened.
+ * verify picks the newest backup in the directory, or the newest of one
+ * database (--backup-of), unless it is given one, and says which database
+ * it picked.  It checks the backup first in one read of its own, without
+ * touching a server, so that a damaged backup is reported as such; then it
+ * restores it the way restore does, checked again over the bytes it
+ * restores, into a temporary database snapshot_ops_verify_<pid> created
+ * with the extension's scheduler off, compares the row counts, and drops
+ * the database whatever happened.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -261,21 +263,43 @@ sob_cmd_verify(const SobOptions *opts)
 
 	if (path == NULL)
 	{
-		if (sob_scan_dir(opts->dir, &files, &nfiles) < 0)
-		{
-			result = SOB_EXIT_IO;
-			goto done;
-		}
-		if (nfiles == 0)
-		{
-			pg_log_error("no backups in \"%s\"", opts->dir);
-			result = SOB_EXIT_IO;
-			goto done;
-		}
-		path = files[0].path;
-	}
+		const SobBackupFile *pick = NULL;
+		int			ndatabases;
+		int			i;
 
-	printf("[VERIFY] %s\n", path);
+		if (sob_scan_dir(opts->dir, &files, &nfiles, &ndatabases) < 0)
+		{
+			result = SOB_EXIT_IO;
+			goto done;
+		}
+		for (i = 0; i < nfiles && pick == NULL; i++)
+		{
+			if (opts->backup_of == NULL || sob_is_backup_of(&files[i], opts->backup_of))
+				pick = &files[i];
+		}
+		if (pick == NULL)
+		{
+			if (opts->backup_of)
+				pg_log_error("no backups of database \"%s\" in \"%s\"",
+							 opts->backup_of, opts->dir);
+			else
+				pg_log_error("no backups in \"%s\"", opts->dir);
+			result = SOB_EXIT_IO;
+			goto done;
+		}
+		path = pick->path;
+		printf("[VERIFY] %s\n", path);
+		if (opts->backup_of)
+			printf("  The newest backup of database \"%s\" in %s\n", pick->database, opts->dir);
+		else if (ndatabases > 1)
+			printf("  The newest backup in %s, of database \"%s\"; the directory holds backups of %d databases (--backup-of picks one)\n",
+				   opts->dir, pick->database, ndatabases);
+		else
+			printf("  The newest backup in %s, of database \"%s\"\n", opts->dir, pick->database);
+	}
+	else
+		printf("[VERIFY] %s\n", path);
+
 	result = sob_backup_open(&check, path, opts->no_checksum, &fd);
 	if (result != SOB_EXIT_OK)
 		goto done;
