@@ -86,15 +86,17 @@ SELECT snapshot_id, 3 FROM session_snapshots WHERE snapshot_id % 2 = 0;
 
 my @tables = qw(session_snapshots position_snapshots metrics_snapshots risk_guard_snapshots);
 
-# counts and a digest of every row of the four tables, one line per table
+# counts and a digest of every row of the four tables (in $schema, default
+# public), one line per table
 sub fingerprint
 {
-	my ($db) = @_;
+	my ($db, $schema) = @_;
+	$schema //= 'public';
 	return join(
 		"\n",
 		map {
 			$node->safe_psql($db,
-				"SELECT '$_', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM public.$_ t"
+				"SELECT '$_', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM $schema.$_ t"
 			  )
 		} @tables);
 }
@@ -207,6 +209,77 @@ $node->safe_psql('busy', 'DROP VIEW my_view');
 ($rc, $out) = tool('restore', '--restore-file', $backup, '--clean', '-d', $node->connstr('busy'));
 is($rc, 0, 'restore --clean succeeds');
 is(fingerprint('busy'), $src_fp, 'after --clean the target holds exactly the backup');
+
+# --clean with the extension in a schema of its own: DROP EXTENSION leaves
+# the schema, which the backup creates again, so --clean drops it too
+$node->safe_psql('postgres', 'CREATE DATABASE src_trading');
+$node->safe_psql(
+	'src_trading', q{
+CREATE SCHEMA trading;
+CREATE EXTENSION snapshot_ops SCHEMA trading;
+INSERT INTO trading.session_snapshots (session_id, config)
+SELECT 'sess_' || g % 5, jsonb_build_object('n', g) FROM generate_series(1, 40) g;
+INSERT INTO trading.position_snapshots (snapshot_id, position_key, trade_data)
+SELECT snapshot_id, 'pos', '{"qty": 1}' FROM trading.session_snapshots;
+INSERT INTO trading.metrics_snapshots (snapshot_id, total_trades_opened)
+SELECT snapshot_id, 1 FROM trading.session_snapshots;
+INSERT INTO trading.risk_guard_snapshots (snapshot_id, daily_loss_usd)
+SELECT snapshot_id, 2 FROM trading.session_snapshots WHERE snapshot_id % 2 = 0;
+});
+my $trading_fp = fingerprint('src_trading', 'trading');
+($rc) = tool('backup', '-d', $node->connstr('src_trading'), '--dir', "$tmp/trading");
+is($rc, 0, 'backup of a database with the extension in schema trading succeeds');
+opendir($dh, "$tmp/trading") or die;
+my ($trading_backup) = map { "$tmp/trading/$_" } grep { /\.sql\.gz$/ } readdir($dh);
+closedir($dh);
+
+$node->safe_psql('postgres', 'CREATE DATABASE live_trading');
+$node->safe_psql('live_trading',
+	q{CREATE SCHEMA trading; CREATE EXTENSION snapshot_ops SCHEMA trading;
+	  INSERT INTO trading.session_snapshots (session_id) VALUES ('live')});
+($rc, $out, $err) =
+  tool('restore', '--restore-file', $trading_backup, '--clean', '-d', $node->connstr('live_trading'));
+is($rc, 0, 'restore --clean succeeds with the extension in a schema of its own');
+like($out, qr/--clean: the extension's schema "trading" is dropped with it/, 'saying that it drops the schema');
+is(fingerprint('live_trading', 'trading'), $trading_fp, 'and brings back every row of the backup');
+
+# the extension's schema also holds a table of the user: refused, nothing changed
+$node->safe_psql('live_trading', q{CREATE TABLE trading.mine (a int); INSERT INTO trading.mine VALUES (42)});
+($rc, $out, $err) =
+  tool('restore', '--restore-file', $trading_backup, '--clean', '-d', $node->connstr('live_trading'));
+is($rc, 4, 'restore --clean is refused when the extension\'s schema holds a table of the user (exit 4)');
+like($err,
+	qr/schema "trading" of the snapshot_ops extension in database "live_trading" holds 1 other object, such as table trading\.mine/,
+	'naming the table');
+unlike($out, qr/Running psql/, 'before psql runs');
+is(fingerprint('live_trading', 'trading'), $trading_fp, 'the extension\'s data is unchanged');
+is($node->safe_psql('live_trading', 'SELECT a FROM trading.mine'), '42', 'and so is the user\'s table');
+
+# ... and a table that appears after that check still makes DROP SCHEMA
+# (never CASCADE) fail: the restore is rolled back, the table kept.  A
+# psql wrapper creates it just before the restore's psql starts.
+$node->safe_psql('live_trading', 'DROP TABLE trading.mine');
+my $latebin = "$tmp/latebin";
+make_path($latebin);
+open(my $lfh, '>', "$latebin/psql") or die;
+print $lfh "#!/bin/sh\n[ \"\$1\" = -V ] && exec '$pgbin/psql' -V\n"
+  . "'$pgbin/psql' -X -q -d '"
+  . $node->connstr('live_trading')
+  . "' -c 'CREATE TABLE trading.late (a int)' || exit 1\n"
+  . "exec '$pgbin/psql' \"\$@\"\n";
+close($lfh);
+chmod(0755, "$latebin/psql");
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $latebin;
+	($rc, $out, $err) =
+	  tool('restore', '--restore-file', $trading_backup, '--clean', '-d', $node->connstr('live_trading'));
+}
+is($rc, 2, 'restore --clean fails when a table appears in the schema meanwhile (exit 2)');
+like($err, qr/cannot drop schema trading because other objects depend on it/, 'on DROP SCHEMA');
+like($err, qr/the restore was rolled back; database "live_trading" is unchanged/, 'and rolls back');
+is(fingerprint('live_trading', 'trading'), $trading_fp, 'the extension\'s data is unchanged');
+is($node->safe_psql('live_trading', q{SELECT to_regclass('trading.late') IS NOT NULL}), 't',
+	'and the late table is still there');
 
 # --- verify -----------------------------------------------------------------
 ($rc, $out) = tool('verify', '--dir', $dir, '-d', $node->connstr('postgres'));

@@ -16,6 +16,14 @@
  * (without CASCADE) is sent ahead of the dump inside the same transaction,
  * so that a failed restore leaves the old data in place, and objects of
  * the user that depend on the extension make it fail instead of vanishing.
+ * An extension in a schema of its own ("CREATE EXTENSION snapshot_ops
+ * SCHEMA trading") leaves that schema behind when dropped, and the dump's
+ * CREATE SCHEMA would fail on it; so --clean then drops the schema too,
+ * "DROP SCHEMA IF EXISTS" right after the extension, again without
+ * CASCADE.  A schema that holds objects of the user besides the extension
+ * is refused beforehand (exit 4), and should one appear meanwhile, the
+ * DROP SCHEMA fails and the restore is rolled back: --clean never drops
+ * anything but the extension and its empty schema.
  * --create creates the target (from template0) first, and drops it again
  * unless the restore committed.
  *
@@ -87,6 +95,55 @@ restore_compare_counts(PGconn *conn, const SobDumpScan *scan)
 	return result;
 }
 
+/* What --clean sends ahead of the backup, then the schema's DROP SCHEMA. */
+#define RESTORE_DROP_EXTENSION	"DROP EXTENSION IF EXISTS snapshot_ops;\n"
+
+/*
+ * The SQL that --clean sends ahead of the backup into the database of conn:
+ * *sql receives DROP EXTENSION and, if the extension lives in a schema of
+ * its own, DROP SCHEMA for that schema (palloc'd); see the file header.
+ * Returns an exit code, after printing why when it is not SOB_EXIT_OK.
+ */
+static int
+restore_clean_sql(PGconn *conn, const char *dbname, char **sql)
+{
+	char	   *schema;
+	char	   *example;
+	char	   *ident;
+	long long	nothers;
+	int			result = SOB_EXIT_OK;
+
+	*sql = NULL;
+	if (sob_extension_schema(conn, &schema, &nothers, &example) < 0)
+		return SOB_EXIT_SERVER;
+	if (schema == NULL || strcmp(schema, "public") == 0 ||
+		strncmp(schema, "pg_", 3) == 0 || strcmp(schema, "information_schema") == 0)
+		*sql = pg_strdup(RESTORE_DROP_EXTENSION);
+	else if (nothers > 0)
+	{
+		pg_log_error("schema \"%s\" of the snapshot_ops extension in database \"%s\" holds %lld other object%s, such as %s",
+					 schema, dbname, nothers, nothers == 1 ? "" : "s", example);
+		pg_log_error_detail("--clean drops the extension and then its schema, which the backup creates again; it never drops objects of your own.");
+		pg_log_error_hint("Move them to another schema, or restore into an empty database (--create makes one).");
+		result = SOB_EXIT_REFUSED;
+	}
+	else if ((ident = PQescapeIdentifier(conn, schema, strlen(schema))) == NULL)
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		result = SOB_EXIT_SERVER;
+	}
+	else
+	{
+		*sql = psprintf("%sDROP SCHEMA IF EXISTS %s;\n", RESTORE_DROP_EXTENSION, ident);
+		PQfreemem(ident);
+		printf("  --clean: the extension's schema \"%s\" is dropped with it and created again by the backup\n",
+			   schema);
+	}
+	pg_free(schema);
+	pg_free(example);
+	return result;
+}
+
 /*
  * Check that the target database of conn may be restored into: it must be
  * empty, or hold the extension with --clean.  Returns an exit code, after
@@ -128,6 +185,7 @@ sob_cmd_restore(const SobOptions *opts)
 	PGconn	   *conn = NULL;
 	PGconn	   *maint = NULL;
 	char	   *dbname = NULL;
+	char	   *clean_sql = NULL;
 	char		psql[MAXPGPATH];
 	bool		created = false;
 	bool		committed = false;
@@ -180,14 +238,21 @@ sob_cmd_restore(const SobOptions *opts)
 		result = restore_check_target(conn, dbname, opts->clean);
 		if (result != SOB_EXIT_OK)
 			goto done;
+		if (opts->clean)
+		{
+			result = restore_clean_sql(conn, dbname, &clean_sql);
+			if (result != SOB_EXIT_OK)
+				goto done;
+		}
 	}
+	else if (opts->clean)
+		clean_sql = pg_strdup(RESTORE_DROP_EXTENSION);
 	/* psql gets its own connection; ours must not hold locks meanwhile */
 	PQfinish(conn);
 	conn = NULL;
 
-	result = sob_restore_stream(&rd, fd, &ci, dbname, psql,
-								opts->clean ? "DROP EXTENSION IF EXISTS snapshot_ops;\n" : NULL,
-								true, &committed);
+	result = sob_restore_stream(&rd, fd, &ci, dbname, psql, clean_sql, true,
+								&committed);
 	if (result != SOB_EXIT_OK)
 		goto done;
 
@@ -212,6 +277,7 @@ done:
 	if (fd >= 0)
 		close(fd);
 	sob_backup_read_free(&rd);
+	pg_free(clean_sql);
 	pg_free(dbname);
 	sob_conninfo_free(&ci);
 	return result;

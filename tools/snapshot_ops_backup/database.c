@@ -348,6 +348,65 @@ sob_target_contents(PGconn *conn, bool *has_extension, long long *nrelations,
 }
 
 /*
+ * Where the snapshot_ops extension of the database of conn lives: *schema
+ * receives the name of its schema (palloc'd, NULL if the extension is not
+ * installed), *nothers how many objects in that schema are neither the
+ * extension nor its members, i.e. what would keep DROP SCHEMA (without
+ * CASCADE) from dropping the schema after DROP EXTENSION, and *example one
+ * of them described (palloc'd, or NULL).  Returns 0, or -1 after printing
+ * an error.
+ */
+int
+sob_extension_schema(PGconn *conn, char **schema, long long *nothers,
+					 char **example)
+{
+	PGresult   *res;
+
+	*schema = NULL;
+	*nothers = 0;
+	*example = NULL;
+	res = PQexec(conn,
+				 "WITH ext AS ("
+				 " SELECT e.oid, e.extnamespace FROM pg_catalog.pg_extension e"
+				 "  WHERE e.extname OPERATOR(pg_catalog.=) 'snapshot_ops'),"
+				 " others AS ("
+				 " SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS what"
+				 "   FROM pg_catalog.pg_depend d, ext"
+				 "  WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+				 "    AND d.refobjid OPERATOR(pg_catalog.=) ext.extnamespace"
+				 "    AND d.deptype OPERATOR(pg_catalog.=) 'n'"
+				 "    AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+				 "             AND d.objid OPERATOR(pg_catalog.=) ext.oid)"
+				 "    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m"
+				 "     WHERE m.classid OPERATOR(pg_catalog.=) d.classid"
+				 "       AND m.objid OPERATOR(pg_catalog.=) d.objid"
+				 "       AND m.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+				 "       AND m.refobjid OPERATOR(pg_catalog.=) ext.oid"
+				 "       AND m.deptype OPERATOR(pg_catalog.=) 'e'))"
+				 "SELECT n.nspname,"
+				 "       (SELECT pg_catalog.count(*) FROM others),"
+				 "       (SELECT pg_catalog.min(what) FROM others)"
+				 "  FROM ext JOIN pg_catalog.pg_namespace n"
+				 "    ON n.oid OPERATOR(pg_catalog.=) ext.extnamespace");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		pg_log_error("could not look up the schema of the extension: %s",
+					 PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) > 0)
+	{
+		*schema = pg_strdup(PQgetvalue(res, 0, 0));
+		*nothers = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		if (!PQgetisnull(res, 0, 2))
+			*example = pg_strdup(PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
  * DROP DATABASE name, ending the sessions in it (the worker's): WITH
  * (FORCE) from PostgreSQL 13.  Returns 0, or -1 after printing the error.
  */

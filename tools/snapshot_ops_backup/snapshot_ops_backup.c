@@ -80,7 +80,8 @@ sob_usage(FILE *out)
 			"      --restore-file=FILE backup file to restore or verify\n"
 			"      --backup-of=DBNAME  verify: the newest backup of database DBNAME\n"
 			"      --clean             restore: drop the snapshot_ops extension in the\n"
-			"                          target first, in the restore's transaction\n"
+			"                          target first, and its schema if that is one of its\n"
+			"                          own, in the restore's transaction\n"
 			"      --create            restore: create the target database first\n"
 			"      --no-checksum       restore, verify: accept a backup without .sha256\n"
 			"      --no-restore        verify: check checksum and gzip stream only\n"
@@ -95,7 +96,8 @@ sob_usage(FILE *out)
 			"  1  usage error\n"
 			"  2  connection, pg_dump, psql or SQL failure\n"
 			"  3  verification failure: checksum, gzip stream or row counts\n"
-			"  4  refused: the target database is not empty, or already exists\n"
+			"  4  refused: the target database is not empty, or already exists, or\n"
+			"     (--clean) the extension's schema holds other objects\n"
 			"  5  local file error (disk full, permission, missing file)\n"
 			"  6  interrupted by a signal\n",
 			SOB_PROGNAME, SOB_PROGNAME, SOB_PROGNAME, SOB_PROGNAME, SOB_PROGNAME,
