@@ -507,6 +507,122 @@ is($rc, 3, 'restore of a backup changed while it is read fails (exit 3)');
 like($err, qr/checksum mismatch/, 'on the checksum over the bytes it read');
 is(leftovers('empty_target'), $nothing, 'and leaves nothing in the target, not even the filler');
 
+# --- signals while psql runs the dump's post-data part ----------------------------
+# Once restore has read the whole backup, psql may still build indexes for
+# hours.  A psql wrapper reads all of its input first, so that the tool has
+# read the whole file and sent the confirmation, then runs the real psql on
+# it with a long statement before the dump's end: the deterministic form
+# of a long post-data part.
+my $sleepbin = "$tmp/sleepbin";
+make_path($sleepbin);
+open(my $sfh, '>', "$sleepbin/psql") or die;
+print $sfh <<"EOS";
+#!/usr/bin/perl
+exec('$pgbin/psql', '-V') if (\@ARGV && \$ARGV[0] eq '-V');
+my \$in = do { local \$/; <STDIN> };
+\$in =~ s/^(-- PostgreSQL database dump complete)/SELECT pg_sleep(60);\\n\$1/m or die;
+open(my \$f, '>', '$tmp/sleep_input.sql') or die;
+print \$f \$in;
+close(\$f);
+open(STDIN, '<', '$tmp/sleep_input.sql') or die;
+exec('$pgbin/psql', \@ARGV);
+EOS
+close($sfh);
+chmod(0755, "$sleepbin/psql");
+
+# Start the tool with @args and the psql of $bin, in a process group of its
+# own; returns the harness, its stdout and stderr, and the process id.
+sub start_tool
+{
+	my ($bin, @args) = @_;
+	my ($o, $e) = ('', '');
+	my $pidfile = "$tmp/tool.pid";
+	unlink($pidfile);
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $bin;
+	my $h = IPC::Run::start(
+		[
+			'perl', '-e', 'setpgrp(0, 0); open(my $f, ">", shift) or die; print $f $$; close($f); exec(@ARGV) or die',
+			$pidfile, $tool, @args
+		],
+		'>', \$o, '2>', \$e);
+	select(undef, undef, undef, 0.05) until -s $pidfile;
+	return ($h, \$o, \$e, slurp_file($pidfile));
+}
+
+# Wait until the restore's psql runs pg_sleep in $db.
+sub wait_for_sleep
+{
+	my ($db) = @_;
+	return $node->poll_query_until('postgres',
+		qq{SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = '$db' AND query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'});
+}
+
+# SIGTERM to the tool alone: it stops psql, whose transaction rolls back
+$node->safe_psql('postgres', 'CREATE DATABASE sig_target');
+$node->safe_psql('sig_target',
+	q{CREATE EXTENSION snapshot_ops; INSERT INTO session_snapshots (session_id) VALUES ('before')});
+my $sig_fp = fingerprint('sig_target');
+my ($sh, $sout, $serr, $spid) =
+  start_tool($sleepbin, 'restore', '--restore-file', $backup, '--clean', '-d', $node->connstr('sig_target'));
+ok(wait_for_sleep('sig_target'), 'the restore\'s psql runs its long statement after the whole backup was read');
+my $t0 = time();
+kill('TERM', $spid);
+$sh->finish;
+my $src_rc = $? >> 8;
+note "restore after SIGTERM => $src_rc\n$$sout$$serr";
+like($$sout, qr/gzip stream: ok/, 'the tool had read and checked the whole backup');
+is($src_rc, 6, 'SIGTERM while psql runs the post-data part: exit 6');
+cmp_ok(time() - $t0, '<', 30, 'at once, not when psql would have finished');
+like($$serr, qr/interrupted by signal 15; psql was stopped/, 'saying that it stopped psql');
+like($$serr, qr/the restore was rolled back; database "sig_target" is unchanged/, 'and rolled back');
+unlike($$serr, qr/psql failed/, 'without a second error about psql');
+unlike($$sout, qr/Restore of "sig_target" complete/, 'and never claims the restore complete');
+is(fingerprint('sig_target'), $sig_fp, 'the target holds its old data');
+ok( $node->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'sig_target'}),
+	'and the server runs nothing of the restore any more');
+
+# Ctrl-C: SIGINT to the whole process group, psql included
+($sh, $sout, $serr, $spid) =
+  start_tool($sleepbin, 'restore', '--restore-file', $backup, '--create', '-d', $node->connstr('sig_new'));
+ok(wait_for_sleep('sig_new'), 'a restore --create runs its long statement');
+kill('INT', -$spid);
+$sh->finish;
+$src_rc = $? >> 8;
+note "restore after SIGINT to its process group => $src_rc\n$$sout$$serr";
+is($src_rc, 6, 'Ctrl-C while psql runs the post-data part: exit 6, although psql stopped by itself');
+like($$serr, qr/interrupted by signal 2; psql was stopped/, 'saying so');
+unlike($$serr, qr/psql failed with exit status/, 'not as a failure of psql');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'sig_new'}),
+	'0', 'and drops the database it created');
+
+# A psql that ignores its cancel request is killed; a second signal does
+# not wait for the grace period.  Then the tool cannot know whether a
+# COMMIT was under way, and says so.
+my $deafbin = "$tmp/deafbin";
+make_path($deafbin);
+open($sfh, '>', "$deafbin/psql") or die;
+print $sfh "#!/usr/bin/perl\nexec('$pgbin/psql', '-V') if (\@ARGV && \$ARGV[0] eq '-V');\n"
+  . "my \$in = do { local \$/; <STDIN> };\n\$SIG{INT} = 'IGNORE';\n"
+  . "open(my \$m, '>', '$tmp/deaf_read') and close(\$m);\nsleep(60);\n";
+close($sfh);
+chmod(0755, "$deafbin/psql");
+($sh, $sout, $serr, $spid) =
+  start_tool($deafbin, 'restore', '--restore-file', $backup, '--clean', '-d', $node->connstr('sig_target'));
+select(undef, undef, undef, 0.05) until -e "$tmp/deaf_read";
+$t0 = time();
+kill('TERM', $spid);
+sleep(1);
+kill('TERM', $spid);
+$sh->finish;
+$src_rc = $? >> 8;
+note "restore after two SIGTERMs => $src_rc\n$$sout$$serr";
+is($src_rc, 6, 'a psql that ignores SIGINT: exit 6 after a second SIGTERM');
+cmp_ok(time() - $t0, '<', 8, 'which does not wait for the grace period');
+like($$serr, qr/psql did not stop on its cancel request and was killed/, 'psql was killed');
+like($$serr, qr/If its COMMIT was already under way, the restore into database "sig_target" may have committed; otherwise it was rolled back/,
+	'and the tool says what it cannot know');
+
 # --- pg_dump failures leave no file -------------------------------------------
 my $faildir = "$tmp/fail";
 ($rc, undef, $err) = tool('backup', '-d', $node->connstr('no_such_db'), '--dir', $faildir);
@@ -541,6 +657,18 @@ sub fake_pg_dump
 	fake_pg_dump("echo '-- PostgreSQL database dump'; echo 'SET x = 1;'; exit 0");
 	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
 	is($rc, 2, 'backup fails when pg_dump\'s output is incomplete despite exit 0');
+
+	# Ctrl-C during a backup: pg_dump dies of it too, which is no second error
+	fake_pg_dump("echo '-- PostgreSQL database dump'; touch '$tmp/dump_started'; exec sleep 30");
+	my ($bh, $bout, $berr, $bpid) = start_tool($fakebin, 'backup', '-d', $src, '--dir', $faildir);
+	select(undef, undef, undef, 0.05) until -e "$tmp/dump_started";
+	kill('INT', -$bpid);
+	$bh->finish;
+	$rc = $? >> 8;
+	note "backup after SIGINT to its process group => $rc\n$$bout$$berr";
+	is($rc, 6, 'Ctrl-C during a backup: exit 6');
+	like($$berr, qr/interrupted by signal 2/, 'saying so');
+	unlike($$berr, qr/pg_dump failed/, 'without an error about pg_dump, which the same Ctrl-C stopped');
 
 	# pg_dump must fit the server: at least its major version
 	my $server_major = int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
@@ -684,6 +812,8 @@ SKIP:
 	note $o . $e;
 	is($rc, 5, 'backup that hits the file size limit fails (exit 5)');
 	like($e, qr/could not write .*File too large/, 'with the system\'s reason');
+	unlike($e, qr/pg_dump failed|Broken pipe|terminated by user/,
+		'and no second error about the pg_dump the tool had to stop');
 	opendir($dh, $full) or die;
 	@left = grep { !/^\.\.?$/ } readdir($dh);
 	closedir($dh);

@@ -214,6 +214,7 @@ sob_cmd_backup(const SobOptions *opts)
 	const char *args[6];
 	int			pipefd[2];
 	pid_t		pid;
+	int			status;
 	int			result = SOB_EXIT_OK;
 	bool		gz_started = false;
 	instr_time	start;
@@ -329,13 +330,28 @@ sob_cmd_backup(const SobOptions *opts)
 	close(pipefd[0]);
 	if (result != SOB_EXIT_OK)
 	{
-		/* closing the pipe makes pg_dump fail on its next write */
-		kill(pid, SIGTERM);
-		(void) sob_wait(pid, "pg_dump");
+		/*
+		 * pg_dump's output has nowhere to go.  SIGKILL ends it without a
+		 * message: on SIGTERM it would print "terminated by user", a second
+		 * error, and a misleading one after a full disk.  Its session ends
+		 * when its server next talks to the closed connection.
+		 */
+		(void) sob_stop_child(pid, SIGKILL, &status);
 		goto done;
 	}
-	if (sob_wait(pid, "pg_dump") < 0)
+	/* pg_dump closed its output; a signal that came meanwhile still counts */
+	if (!sob_wait_unless_interrupted(pid, &status))
+		(void) sob_stop_child(pid, SIGKILL, &status);
+	if (sob_interrupted)
 	{
+		/* pg_dump's failure, if it got the signal too, is no error of its own */
+		pg_log_error("interrupted by signal %d", sob_interrupted);
+		result = SOB_EXIT_SIGNAL;
+		goto done;
+	}
+	if (!sob_child_succeeded(status))
+	{
+		sob_report_child("pg_dump", status);
 		result = SOB_EXIT_SERVER;
 		goto done;
 	}
@@ -381,6 +397,14 @@ sob_cmd_backup(const SobOptions *opts)
 		goto done;
 	}
 	pg_free(line);
+
+	/* the last moment at which a signal withdraws the backup */
+	if (sob_interrupted)
+	{
+		pg_log_error("interrupted by signal %d", sob_interrupted);
+		result = SOB_EXIT_SIGNAL;
+		goto done;
+	}
 
 	/* publish: checksum first, so that a visible backup always has one */
 	if (backup_publish(bf.sha_tmp, bf.sha_final) < 0)
