@@ -763,6 +763,13 @@ $node->reload;
 	unlike($argv, qr/Secret-pw-123/, 'the password is not on pg_dump\'s command line');
 	like($argv, qr/^pw=set$/m, 'pg_dump got it through PGPASSWORD');
 }
+# a wrong password: one error, about the password, not a retry with
+# another database
+($rc, undef, $err) = tool('restore', '--restore-file', $backup, '--create',
+	'-d', $node->connstr('pw_target') . " user=pwuser password=wrong");
+is($rc, 2, 'restore --create with a wrong password fails (exit 2)');
+like($err, qr/password authentication failed for user "pwuser"/, 'with the server\'s reason');
+unlike($err, qr/template1/, 'and does not try database template1 instead');
 open($fh, '>', $hba) or die;
 print $fh $hba_orig;
 close($fh);

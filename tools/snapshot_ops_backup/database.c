@@ -125,16 +125,15 @@ sob_conninfo_string(const SobConnInfo *ci, const char *dbname)
 }
 
 /*
- * Connect as ci says, to dbname if that is not NULL.  Returns the
- * connection with an empty search_path, or NULL after printing the error.
+ * Start a connection as ci says, to dbname if that is not NULL.  Returns
+ * it whatever its status (NULL only when out of memory); nothing printed.
  */
-PGconn *
-sob_connect(const SobConnInfo *ci, const char *dbname)
+static PGconn *
+db_connect(const SobConnInfo *ci, const char *dbname)
 {
 	const char **kw = pg_malloc_array(const char *, ci->n + 4);
 	const char **val = pg_malloc_array(const char *, ci->n + 4);
 	PGconn	   *conn;
-	PGresult   *res;
 	int			n = 0;
 	int			i;
 
@@ -163,13 +162,18 @@ sob_connect(const SobConnInfo *ci, const char *dbname)
 	conn = PQconnectdbParams(kw, val, 0);
 	pg_free(kw);
 	pg_free(val);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
-	{
-		pg_log_error("could not connect to the server: %s",
-					 conn ? PQerrorMessage(conn) : "out of memory");
-		PQfinish(conn);
-		return NULL;
-	}
+	return conn;
+}
+
+/*
+ * Make a new connection ready for the tool's queries: an empty search_path,
+ * as pg_dump's.  Returns conn, or NULL after printing the error and closing
+ * it.
+ */
+static PGconn *
+db_prepare(PGconn *conn)
+{
+	PGresult   *res;
 
 	res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', '', false)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -183,21 +187,64 @@ sob_connect(const SobConnInfo *ci, const char *dbname)
 	return conn;
 }
 
+/* Print why conn, a connection attempt, failed, and close it. */
+static void
+db_report_failure(PGconn *conn)
+{
+	pg_log_error("could not connect to the server: %s",
+				 conn ? PQerrorMessage(conn) : "out of memory");
+	PQfinish(conn);
+}
+
+/*
+ * Connect as ci says, to dbname if that is not NULL.  Returns the
+ * connection with an empty search_path, or NULL after printing the error.
+ */
+PGconn *
+sob_connect(const SobConnInfo *ci, const char *dbname)
+{
+	PGconn	   *conn = db_connect(ci, dbname);
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		db_report_failure(conn);
+		return NULL;
+	}
+	return db_prepare(conn);
+}
+
 /*
  * Connect to a maintenance database of the server ci points at ("postgres",
- * else "template1"), for CREATE DATABASE and DROP DATABASE.
+ * else "template1"), for CREATE DATABASE and DROP DATABASE, as PostgreSQL's
+ * connectMaintenanceDatabase() does.  template1 is tried only when
+ * "postgres" failed for a reason other than the password: a password that
+ * is missing or wrong for one is so for the other, and the second failure
+ * would only hide the first.  The error printed is the first one, which
+ * names the database the tool tried first.
  */
 PGconn *
 sob_connect_maintenance(const SobConnInfo *ci)
 {
-	PGconn	   *conn = sob_connect(ci, "postgres");
+	PGconn	   *conn = db_connect(ci, "postgres");
+	PGconn	   *conn1;
 
-	if (conn == NULL)
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		return db_prepare(conn);
+	if (conn == NULL || PQconnectionNeedsPassword(conn) || PQconnectionUsedPassword(conn))
 	{
-		pg_log_info("trying database \"template1\" instead");
-		conn = sob_connect(ci, "template1");
+		db_report_failure(conn);
+		return NULL;
 	}
-	return conn;
+	conn1 = db_connect(ci, "template1");
+	if (conn1 != NULL && PQstatus(conn1) == CONNECTION_OK)
+	{
+		PQfinish(conn);
+		return db_prepare(conn1);
+	}
+	PQfinish(conn1);
+	db_report_failure(conn);
+	pg_log_error_detail("Database \"template1\" could not be connected to either.");
+	return NULL;
 }
 
 /*
