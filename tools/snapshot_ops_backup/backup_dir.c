@@ -188,11 +188,24 @@ dir_compare(const void *a, const void *b)
 	return -strcmp(fa->name, fb->name);
 }
 
+/* By database (group), then newest first. */
+static int
+dir_compare_grouped(const void *a, const void *b)
+{
+	const SobBackupFile *fa = a;
+	const SobBackupFile *fb = b;
+
+	if (fa->group != fb->group)
+		return fa->group < fb->group ? -1 : 1;
+	return dir_compare(a, b);
+}
+
 /*
- * The backups in dir, newest first, each with its database (see the file
- * header).  Their group numbers the databases 0 .. *ndatabases - 1 in the
- * order of their newest backups.  Returns 0, or -1 after printing an error
- * (the directory cannot be read); files is set either way.
+ * The backups in dir, each with its database (see the file header), by
+ * database and within a database newest first.  Their group numbers the
+ * databases 0 .. *ndatabases - 1 in the order of their newest backups, so
+ * the first file is the newest of all.  Returns 0, or -1 after printing an
+ * error (the directory cannot be read); files is set either way.
  */
 int
 sob_scan_dir(const char *dir, SobBackupFile **files, int *nfiles,
@@ -251,6 +264,7 @@ sob_scan_dir(const char *dir, SobBackupFile **files, int *nfiles,
 		}
 		(*files)[i].group = j < i ? (*files)[j].group : (*ndatabases)++;
 	}
+	qsort(*files, *nfiles, sizeof(SobBackupFile), dir_compare_grouped);
 	return 0;
 }
 

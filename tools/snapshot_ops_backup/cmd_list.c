@@ -25,26 +25,19 @@
 #include "human_units.h"
 
 /*
- * Print the line that names the database of group, and how many backups
- * it has.  A name that no backup records is the prefix of the file names.
+ * Print the line that names the database of the n backups at files, and
+ * how many they are.  A name that none of them records is the prefix of
+ * their file names.
  */
 static void
-list_database(const SobBackupFile *files, int nfiles, int group)
+list_database(const SobBackupFile *files, int n)
 {
-	const char *db = NULL;
 	bool		recorded = false;
-	int			n = 0;
 	int			i;
 
-	for (i = 0; i < nfiles; i++)
-	{
-		if (files[i].group != group)
-			continue;
-		db = files[i].database;
+	for (i = 0; i < n; i++)
 		recorded |= files[i].recorded;
-		n++;
-	}
-	printf("database \"%s\"%s: %d backup%s\n", db,
+	printf("database \"%s\"%s: %d backup%s\n", files[0].database,
 		   recorded ? "" : " (from the file names)", n, n == 1 ? "" : "s");
 }
 
@@ -55,7 +48,6 @@ sob_cmd_list(const SobOptions *opts)
 	SobBackupFile *files;
 	int			nfiles;
 	int			ndatabases;
-	int			group;
 	int			i;
 	time_t		now = time(NULL);
 
@@ -71,22 +63,25 @@ sob_cmd_list(const SobOptions *opts)
 		return SOB_EXIT_OK;
 	}
 	printf("%-50s %12s %10s  %s\n", "BACKUP", "SIZE", "AGE", "CHECKSUM");
-	for (group = 0; group < ndatabases; group++)
+	for (i = 0; i < nfiles; i++)
 	{
-		list_database(files, nfiles, group);
-		for (i = 0; i < nfiles; i++)
-		{
-			char		age[SOB_HUMAN_LEN];
-			char		size[SOB_HUMAN_LEN];
-			char		hex[SOB_SHA256_HEX_LEN + 1];
+		char		age[SOB_HUMAN_LEN];
+		char		size[SOB_HUMAN_LEN];
+		char		hex[SOB_SHA256_HEX_LEN + 1];
 
-			if (files[i].group != group)
-				continue;
-			printf("%-50s %12s %10s  %s\n", files[i].name,
-				   sob_human_size((uint64) files[i].size, size),
-				   sob_human_age(now - files[i].mtime, age),
-				   sob_checksum_status_name(sob_checksum_file(files[i].path, hex)));
+		/* the backups of a database are together, newest first */
+		if (i == 0 || files[i].group != files[i - 1].group)
+		{
+			int			n = 1;
+
+			while (i + n < nfiles && files[i + n].group == files[i].group)
+				n++;
+			list_database(&files[i], n);
 		}
+		printf("%-50s %12s %10s  %s\n", files[i].name,
+			   sob_human_size((uint64) files[i].size, size),
+			   sob_human_age(now - files[i].mtime, age),
+			   sob_checksum_status_name(sob_checksum_file(files[i].path, hex)));
 	}
 	printf("%d backup%s of %d database%s in %s\n", nfiles, nfiles == 1 ? "" : "s",
 		   ndatabases, ndatabases == 1 ? "" : "s", opts->dir);

@@ -338,10 +338,20 @@ sob_cmd_verify(const SobOptions *opts)
 			result = SOB_EXIT_IO;
 			goto done;
 		}
-		for (i = 0; i < nfiles && pick == NULL; i++)
+		if (opts->backup_of == NULL)
 		{
-			if (opts->backup_of == NULL || sob_is_backup_of(&files[i], opts->backup_of))
-				pick = &files[i];
+			if (nfiles > 0)
+				pick = &files[0];	/* the newest of all */
+		}
+		else
+		{
+			/* the newest that is of backup_of, wherever it is in the list */
+			for (i = 0; i < nfiles; i++)
+			{
+				if (sob_is_backup_of(&files[i], opts->backup_of) &&
+					(pick == NULL || files[i].mtime > pick->mtime))
+					pick = &files[i];
+			}
 		}
 		if (pick == NULL)
 		{

@@ -66,29 +66,23 @@ rotate_remove(const SobBackupFile *file, time_t now, bool *ok)
 }
 
 /*
- * Rotate the backups of one database, those of files (newest first) whose
- * group is group: keep the keep_min newest, the newest with a good
- * checksum and those not older than cutoff, remove the rest.  Adds to
- * *kept and *removed; *ok becomes false after an error.
+ * Rotate the n backups of one database at files, newest first: keep the
+ * keep_min newest, the newest with a good checksum and those not older
+ * than cutoff, remove the rest.  Adds to *kept and *removed; *ok becomes
+ * false after an error.
  */
 static void
-rotate_database(const SobOptions *opts, SobBackupFile *files, int nfiles,
-				int group, time_t now, time_t cutoff, int *kept,
-				int *removed, bool *ok)
+rotate_database(const SobOptions *opts, SobBackupFile *files, int n,
+				time_t now, time_t cutoff, int *kept, int *removed, bool *ok)
 {
-	const char *db = NULL;
+	const char *db = files[0].database;
 	int			good = -1;
-	int			rank = 0;
 	int			i;
 
-	for (i = 0; i < nfiles && good < 0; i++)
+	for (i = 0; i < n && good < 0; i++)
 	{
 		char		hex[SOB_SHA256_HEX_LEN + 1];
 
-		if (files[i].group != group)
-			continue;
-		if (db == NULL)
-			db = files[i].database;
 		if (sob_checksum_file(files[i].path, hex) == SOB_CHECKSUM_OK)
 			good = i;
 	}
@@ -101,11 +95,9 @@ rotate_database(const SobOptions *opts, SobBackupFile *files, int nfiles,
 					   db, opts->dir);
 	}
 
-	for (i = 0; i < nfiles; i++)
+	for (i = 0; i < n; i++)
 	{
-		if (files[i].group != group)
-			continue;
-		if (rank++ < opts->keep_min || i == good || files[i].mtime >= cutoff)
+		if (i < opts->keep_min || i == good || files[i].mtime >= cutoff)
 		{
 			(*kept)++;
 			continue;
@@ -126,7 +118,7 @@ sob_cmd_rotate(const SobOptions *opts)
 	int			ndatabases;
 	int			removed = 0;
 	int			kept = 0;
-	int			group;
+	int			first;
 	bool		ok = true;
 	time_t		now = time(NULL);
 	time_t		cutoff = now - (time_t) opts->keep_days * 86400;
@@ -140,9 +132,16 @@ sob_cmd_rotate(const SobOptions *opts)
 		   opts->dir, opts->keep_days, opts->keep_days == 1 ? "" : "s",
 		   opts->keep_min, opts->keep_min == 1 ? "" : "s");
 
-	for (group = 0; group < ndatabases; group++)
-		rotate_database(opts, files, nfiles, group, now, cutoff, &kept,
-						&removed, &ok);
+	/* the backups of a database are together, newest first */
+	for (first = 0; first < nfiles;)
+	{
+		int			n = 1;
+
+		while (first + n < nfiles && files[first + n].group == files[first].group)
+			n++;
+		rotate_database(opts, &files[first], n, now, cutoff, &kept, &removed, &ok);
+		first += n;
+	}
 
 	if (!sob_remove_stale(opts->dir, now, &removed))
 		ok = false;
