@@ -670,6 +670,20 @@ sub fake_pg_dump
 	like($$berr, qr/interrupted by signal 2/, 'saying so');
 	unlike($$berr, qr/pg_dump failed/, 'without an error about pg_dump, which the same Ctrl-C stopped');
 
+	# A write error while pg_dump writes on and on: the tool stops pg_dump,
+	# and that is no second error (a file size limit, see "local write
+	# failures" below; it does not apply to pg_dump's pipe)
+	fake_pg_dump("echo '-- PostgreSQL database dump'; exec od -An -tx8 /dev/urandom");
+	my ($fo, $fe) = ('', '');
+	IPC::Run::run(
+		[ 'sh', '-c', 'ulimit -f 64 && exec "$0" "$@"', $tool, 'backup', '-d', $src, '--dir', $faildir ],
+		'>', \$fo, '2>', \$fe);
+	$rc = $? >> 8;
+	note "backup with endless pg_dump output and a file size limit => $rc\n$fo$fe";
+	is($rc, 5, 'backup whose write fails while pg_dump still writes: exit 5');
+	like($fe, qr/could not write .*File too large/, 'with the write error');
+	unlike($fe, qr/pg_dump failed|Broken pipe|terminated/, 'and no second error about the pg_dump it stopped');
+
 	# pg_dump must fit the server: at least its major version
 	my $server_major = int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
 	my $old = $server_major - 1;
@@ -835,17 +849,18 @@ SKIP:
 	my $mounted_here = 0;
 	if (!defined $mnt || !-d $mnt)
 	{
-		skip 'no small file system: mounting a tmpfs needs root, and SOB_TEST_FULL_FS names none', 3
+		skip 'no small file system: mounting a tmpfs needs root, and SOB_TEST_FULL_FS names none', 4
 		  if $> != 0;
 		$mnt = "$tmp/tmpfs";
 		make_path($mnt);
-		skip 'could not mount a tmpfs', 3
+		skip 'could not mount a tmpfs', 4
 		  if system('mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', $mnt) != 0;
 		$mounted_here = 1;
 	}
 	($rc, undef, $err) = tool('backup', '-d', $bigsrc, '--dir', $mnt);
 	is($rc, 5, 'backup onto a full tmpfs fails (exit 5)');
 	like($err, qr/No space left on device/, 'with ENOSPC');
+	unlike($err, qr/pg_dump failed|Broken pipe|terminated by user/, 'and no second error about pg_dump');
 	opendir($dh, $mnt) or die;
 	@left = grep { !/^\.\.?$/ } readdir($dh);
 	closedir($dh);
