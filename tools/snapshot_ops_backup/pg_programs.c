@@ -313,26 +313,6 @@ sob_report_child(const char *program, int status)
 		pg_log_error("%s failed: %s", program, wait_result_to_str(status));
 }
 
-/*
- * Wait for a child and tell how it ended.  Returns 0 if it exited with
- * status 0, else -1 after printing what happened.
- */
-int
-sob_wait(pid_t pid, const char *program)
-{
-	int			status;
-
-	if (prog_waitpid(pid, &status) < 0)
-	{
-		pg_log_error("could not wait for %s: %m", program);
-		return -1;
-	}
-	if (sob_child_succeeded(status))
-		return 0;
-	sob_report_child(program, status);
-	return -1;
-}
-
 /* Wait for a child; true if it exited with status 0.  Prints nothing. */
 bool
 sob_wait_quietly(pid_t pid)
