@@ -86,15 +86,17 @@ SELECT snapshot_id, 3 FROM session_snapshots WHERE snapshot_id % 2 = 0;
 
 my @tables = qw(session_snapshots position_snapshots metrics_snapshots risk_guard_snapshots);
 
-# counts and a digest of every row of the four tables, one line per table
+# counts and a digest of every row of the four tables (in $schema, default
+# public), one line per table
 sub fingerprint
 {
-	my ($db) = @_;
+	my ($db, $schema) = @_;
+	$schema //= 'public';
 	return join(
 		"\n",
 		map {
 			$node->safe_psql($db,
-				"SELECT '$_', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM public.$_ t"
+				"SELECT '$_', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM $schema.$_ t"
 			  )
 		} @tables);
 }
@@ -137,6 +139,32 @@ like($sql, qr/^CREATE EXTENSION IF NOT EXISTS snapshot_ops /m, 'the dump is plai
 ($rc, $out) = tool('list', '--dir', $dir);
 is($rc, 0, 'list succeeds');
 like($out, qr/^src_backup_\S+\.sql\.gz\s+\S+ \S+\s+\d+m\s+ok$/m, 'list shows size, age and checksum ok');
+like($out, qr/^database "src": 1 backup$/m, 'list names the database of the backup');
+my $gzhead = IO::Uncompress::Gunzip->new($backup) or die $GunzipError;
+is($gzhead->getHeaderInfo()->{Comment}, 'snapshot_ops_backup database: src',
+	'the gzip header records the database\'s name');
+$gzhead->close;
+
+# Databases "x y" and "x_y" share the file name prefix x_y; each keeps its
+# newest backup although the other one's is newer
+$node->safe_psql('postgres', 'CREATE DATABASE "x y"; CREATE DATABASE x_y');
+my $same = "$tmp/same_prefix";
+($rc) = tool('backup', '-d', $node->connstr('x y'), '--dir', $same);
+is($rc, 0, 'backup of database "x y" succeeds');
+opendir($dh, $same) or die;
+my ($xy_space) = grep { /^x_y_backup_.*\.gz$/ } readdir($dh);
+closedir($dh);
+my $old_time = time() - 40 * 86400;
+utime($old_time, $old_time, "$same/$xy_space", "$same/$xy_space.sha256");
+($rc) = tool('backup', '-d', $node->connstr('x_y'), '--dir', $same);
+is($rc, 0, 'backup of database x_y into the same directory succeeds');
+($rc, $out) = tool('list', '--dir', $same);
+like($out, qr/^database "x_y": 1 backup\n.*\ndatabase "x y": 1 backup\n\Q$xy_space\E /m,
+	'list shows them as two databases');
+($rc, $out) = tool('rotate', '--dir', $same, '--keep-days', '30');
+is($rc, 0, 'rotate succeeds');
+ok(-e "$same/$xy_space", 'rotate keeps the only backup of "x y", 40 days old');
+like($out, qr/database "x y": newest good backup: \Q$xy_space\E/, 'as the newest good backup of its database');
 
 # --- restore into a new database --------------------------------------------
 ($rc, $out) = tool('restore', '--restore-file', $backup, '--create', '-d', $node->connstr('dst'));
@@ -181,6 +209,77 @@ $node->safe_psql('busy', 'DROP VIEW my_view');
 ($rc, $out) = tool('restore', '--restore-file', $backup, '--clean', '-d', $node->connstr('busy'));
 is($rc, 0, 'restore --clean succeeds');
 is(fingerprint('busy'), $src_fp, 'after --clean the target holds exactly the backup');
+
+# --clean with the extension in a schema of its own: DROP EXTENSION leaves
+# the schema, which the backup creates again, so --clean drops it too
+$node->safe_psql('postgres', 'CREATE DATABASE src_trading');
+$node->safe_psql(
+	'src_trading', q{
+CREATE SCHEMA trading;
+CREATE EXTENSION snapshot_ops SCHEMA trading;
+INSERT INTO trading.session_snapshots (session_id, config)
+SELECT 'sess_' || g % 5, jsonb_build_object('n', g) FROM generate_series(1, 40) g;
+INSERT INTO trading.position_snapshots (snapshot_id, position_key, trade_data)
+SELECT snapshot_id, 'pos', '{"qty": 1}' FROM trading.session_snapshots;
+INSERT INTO trading.metrics_snapshots (snapshot_id, total_trades_opened)
+SELECT snapshot_id, 1 FROM trading.session_snapshots;
+INSERT INTO trading.risk_guard_snapshots (snapshot_id, daily_loss_usd)
+SELECT snapshot_id, 2 FROM trading.session_snapshots WHERE snapshot_id % 2 = 0;
+});
+my $trading_fp = fingerprint('src_trading', 'trading');
+($rc) = tool('backup', '-d', $node->connstr('src_trading'), '--dir', "$tmp/trading");
+is($rc, 0, 'backup of a database with the extension in schema trading succeeds');
+opendir($dh, "$tmp/trading") or die;
+my ($trading_backup) = map { "$tmp/trading/$_" } grep { /\.sql\.gz$/ } readdir($dh);
+closedir($dh);
+
+$node->safe_psql('postgres', 'CREATE DATABASE live_trading');
+$node->safe_psql('live_trading',
+	q{CREATE SCHEMA trading; CREATE EXTENSION snapshot_ops SCHEMA trading;
+	  INSERT INTO trading.session_snapshots (session_id) VALUES ('live')});
+($rc, $out, $err) =
+  tool('restore', '--restore-file', $trading_backup, '--clean', '-d', $node->connstr('live_trading'));
+is($rc, 0, 'restore --clean succeeds with the extension in a schema of its own');
+like($out, qr/--clean: the extension's schema "trading" is dropped with it/, 'saying that it drops the schema');
+is(fingerprint('live_trading', 'trading'), $trading_fp, 'and brings back every row of the backup');
+
+# the extension's schema also holds a table of the user: refused, nothing changed
+$node->safe_psql('live_trading', q{CREATE TABLE trading.mine (a int); INSERT INTO trading.mine VALUES (42)});
+($rc, $out, $err) =
+  tool('restore', '--restore-file', $trading_backup, '--clean', '-d', $node->connstr('live_trading'));
+is($rc, 4, 'restore --clean is refused when the extension\'s schema holds a table of the user (exit 4)');
+like($err,
+	qr/schema "trading" of the snapshot_ops extension in database "live_trading" holds 1 other object, such as table trading\.mine/,
+	'naming the table');
+unlike($out, qr/Running psql/, 'before psql runs');
+is(fingerprint('live_trading', 'trading'), $trading_fp, 'the extension\'s data is unchanged');
+is($node->safe_psql('live_trading', 'SELECT a FROM trading.mine'), '42', 'and so is the user\'s table');
+
+# ... and a table that appears after that check still makes DROP SCHEMA
+# (never CASCADE) fail: the restore is rolled back, the table kept.  A
+# psql wrapper creates it just before the restore's psql starts.
+$node->safe_psql('live_trading', 'DROP TABLE trading.mine');
+my $latebin = "$tmp/latebin";
+make_path($latebin);
+open(my $lfh, '>', "$latebin/psql") or die;
+print $lfh "#!/bin/sh\n[ \"\$1\" = -V ] && exec '$pgbin/psql' -V\n"
+  . "'$pgbin/psql' -X -q -d '"
+  . $node->connstr('live_trading')
+  . "' -c 'CREATE TABLE trading.late (a int)' || exit 1\n"
+  . "exec '$pgbin/psql' \"\$@\"\n";
+close($lfh);
+chmod(0755, "$latebin/psql");
+{
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $latebin;
+	($rc, $out, $err) =
+	  tool('restore', '--restore-file', $trading_backup, '--clean', '-d', $node->connstr('live_trading'));
+}
+is($rc, 2, 'restore --clean fails when a table appears in the schema meanwhile (exit 2)');
+like($err, qr/cannot drop schema trading because other objects depend on it/, 'on DROP SCHEMA');
+like($err, qr/the restore was rolled back; database "live_trading" is unchanged/, 'and rolls back');
+is(fingerprint('live_trading', 'trading'), $trading_fp, 'the extension\'s data is unchanged');
+is($node->safe_psql('live_trading', q{SELECT to_regclass('trading.late') IS NOT NULL}), 't',
+	'and the late table is still there');
 
 # --- verify -----------------------------------------------------------------
 ($rc, $out) = tool('verify', '--dir', $dir, '-d', $node->connstr('postgres'));
@@ -408,6 +507,122 @@ is($rc, 3, 'restore of a backup changed while it is read fails (exit 3)');
 like($err, qr/checksum mismatch/, 'on the checksum over the bytes it read');
 is(leftovers('empty_target'), $nothing, 'and leaves nothing in the target, not even the filler');
 
+# --- signals while psql runs the dump's post-data part ----------------------------
+# Once restore has read the whole backup, psql may still build indexes for
+# hours.  A psql wrapper reads all of its input first, so that the tool has
+# read the whole file and sent the confirmation, then runs the real psql on
+# it with a long statement before the dump's end: the deterministic form
+# of a long post-data part.
+my $sleepbin = "$tmp/sleepbin";
+make_path($sleepbin);
+open(my $sfh, '>', "$sleepbin/psql") or die;
+print $sfh <<"EOS";
+#!/usr/bin/perl
+exec('$pgbin/psql', '-V') if (\@ARGV && \$ARGV[0] eq '-V');
+my \$in = do { local \$/; <STDIN> };
+\$in =~ s/^(-- PostgreSQL database dump complete)/SELECT pg_sleep(60);\\n\$1/m or die;
+open(my \$f, '>', '$tmp/sleep_input.sql') or die;
+print \$f \$in;
+close(\$f);
+open(STDIN, '<', '$tmp/sleep_input.sql') or die;
+exec('$pgbin/psql', \@ARGV);
+EOS
+close($sfh);
+chmod(0755, "$sleepbin/psql");
+
+# Start the tool with @args and the psql of $bin, in a process group of its
+# own; returns the harness, its stdout and stderr, and the process id.
+sub start_tool
+{
+	my ($bin, @args) = @_;
+	my ($o, $e) = ('', '');
+	my $pidfile = "$tmp/tool.pid";
+	unlink($pidfile);
+	local $ENV{SNAPSHOT_OPS_PG_BINDIR} = $bin;
+	my $h = IPC::Run::start(
+		[
+			'perl', '-e', 'setpgrp(0, 0); open(my $f, ">", shift) or die; print $f $$; close($f); exec(@ARGV) or die',
+			$pidfile, $tool, @args
+		],
+		'>', \$o, '2>', \$e);
+	select(undef, undef, undef, 0.05) until -s $pidfile;
+	return ($h, \$o, \$e, slurp_file($pidfile));
+}
+
+# Wait until the restore's psql runs pg_sleep in $db.
+sub wait_for_sleep
+{
+	my ($db) = @_;
+	return $node->poll_query_until('postgres',
+		qq{SELECT count(*) = 1 FROM pg_stat_activity WHERE datname = '$db' AND query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'});
+}
+
+# SIGTERM to the tool alone: it stops psql, whose transaction rolls back
+$node->safe_psql('postgres', 'CREATE DATABASE sig_target');
+$node->safe_psql('sig_target',
+	q{CREATE EXTENSION snapshot_ops; INSERT INTO session_snapshots (session_id) VALUES ('before')});
+my $sig_fp = fingerprint('sig_target');
+my ($sh, $sout, $serr, $spid) =
+  start_tool($sleepbin, 'restore', '--restore-file', $backup, '--clean', '-d', $node->connstr('sig_target'));
+ok(wait_for_sleep('sig_target'), 'the restore\'s psql runs its long statement after the whole backup was read');
+my $t0 = time();
+kill('TERM', $spid);
+$sh->finish;
+my $src_rc = $? >> 8;
+note "restore after SIGTERM => $src_rc\n$$sout$$serr";
+like($$sout, qr/gzip stream: ok/, 'the tool had read and checked the whole backup');
+is($src_rc, 6, 'SIGTERM while psql runs the post-data part: exit 6');
+cmp_ok(time() - $t0, '<', 30, 'at once, not when psql would have finished');
+like($$serr, qr/interrupted by signal 15; psql was stopped/, 'saying that it stopped psql');
+like($$serr, qr/the restore was rolled back; database "sig_target" is unchanged/, 'and rolled back');
+unlike($$serr, qr/psql failed/, 'without a second error about psql');
+unlike($$sout, qr/Restore of "sig_target" complete/, 'and never claims the restore complete');
+is(fingerprint('sig_target'), $sig_fp, 'the target holds its old data');
+ok( $node->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'sig_target'}),
+	'and the server runs nothing of the restore any more');
+
+# Ctrl-C: SIGINT to the whole process group, psql included
+($sh, $sout, $serr, $spid) =
+  start_tool($sleepbin, 'restore', '--restore-file', $backup, '--create', '-d', $node->connstr('sig_new'));
+ok(wait_for_sleep('sig_new'), 'a restore --create runs its long statement');
+kill('INT', -$spid);
+$sh->finish;
+$src_rc = $? >> 8;
+note "restore after SIGINT to its process group => $src_rc\n$$sout$$serr";
+is($src_rc, 6, 'Ctrl-C while psql runs the post-data part: exit 6, although psql stopped by itself');
+like($$serr, qr/interrupted by signal 2; psql was stopped/, 'saying so');
+unlike($$serr, qr/psql failed with exit status/, 'not as a failure of psql');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_database WHERE datname = 'sig_new'}),
+	'0', 'and drops the database it created');
+
+# A psql that ignores its cancel request is killed; a second signal does
+# not wait for the grace period.  Then the tool cannot know whether a
+# COMMIT was under way, and says so.
+my $deafbin = "$tmp/deafbin";
+make_path($deafbin);
+open($sfh, '>', "$deafbin/psql") or die;
+print $sfh "#!/usr/bin/perl\nexec('$pgbin/psql', '-V') if (\@ARGV && \$ARGV[0] eq '-V');\n"
+  . "my \$in = do { local \$/; <STDIN> };\n\$SIG{INT} = 'IGNORE';\n"
+  . "open(my \$m, '>', '$tmp/deaf_read') and close(\$m);\nsleep(60);\n";
+close($sfh);
+chmod(0755, "$deafbin/psql");
+($sh, $sout, $serr, $spid) =
+  start_tool($deafbin, 'restore', '--restore-file', $backup, '--clean', '-d', $node->connstr('sig_target'));
+select(undef, undef, undef, 0.05) until -e "$tmp/deaf_read";
+$t0 = time();
+kill('TERM', $spid);
+sleep(1);
+kill('TERM', $spid);
+$sh->finish;
+$src_rc = $? >> 8;
+note "restore after two SIGTERMs => $src_rc\n$$sout$$serr";
+is($src_rc, 6, 'a psql that ignores SIGINT: exit 6 after a second SIGTERM');
+cmp_ok(time() - $t0, '<', 8, 'which does not wait for the grace period');
+like($$serr, qr/psql did not stop on its cancel request and was killed/, 'psql was killed');
+like($$serr, qr/If its COMMIT was already under way, the restore into database "sig_target" may have committed; otherwise it was rolled back/,
+	'and the tool says what it cannot know');
+
 # --- pg_dump failures leave no file -------------------------------------------
 my $faildir = "$tmp/fail";
 ($rc, undef, $err) = tool('backup', '-d', $node->connstr('no_such_db'), '--dir', $faildir);
@@ -442,6 +657,32 @@ sub fake_pg_dump
 	fake_pg_dump("echo '-- PostgreSQL database dump'; echo 'SET x = 1;'; exit 0");
 	($rc, undef, $err) = tool('backup', '-d', $src, '--dir', $faildir);
 	is($rc, 2, 'backup fails when pg_dump\'s output is incomplete despite exit 0');
+
+	# Ctrl-C during a backup: pg_dump dies of it too, which is no second error
+	fake_pg_dump("echo '-- PostgreSQL database dump'; touch '$tmp/dump_started'; exec sleep 30");
+	my ($bh, $bout, $berr, $bpid) = start_tool($fakebin, 'backup', '-d', $src, '--dir', $faildir);
+	select(undef, undef, undef, 0.05) until -e "$tmp/dump_started";
+	kill('INT', -$bpid);
+	$bh->finish;
+	$rc = $? >> 8;
+	note "backup after SIGINT to its process group => $rc\n$$bout$$berr";
+	is($rc, 6, 'Ctrl-C during a backup: exit 6');
+	like($$berr, qr/interrupted by signal 2/, 'saying so');
+	unlike($$berr, qr/pg_dump failed/, 'without an error about pg_dump, which the same Ctrl-C stopped');
+
+	# A write error while pg_dump writes on and on: the tool stops pg_dump,
+	# and that is no second error (a file size limit, see "local write
+	# failures" below; it does not apply to pg_dump's pipe)
+	fake_pg_dump("echo '-- PostgreSQL database dump'; exec od -An -tx8 /dev/urandom");
+	my ($fo, $fe) = ('', '');
+	IPC::Run::run(
+		[ 'sh', '-c', 'ulimit -f 64 && exec "$0" "$@"', $tool, 'backup', '-d', $src, '--dir', $faildir ],
+		'>', \$fo, '2>', \$fe);
+	$rc = $? >> 8;
+	note "backup with endless pg_dump output and a file size limit => $rc\n$fo$fe";
+	is($rc, 5, 'backup whose write fails while pg_dump still writes: exit 5');
+	like($fe, qr/could not write .*File too large/, 'with the write error');
+	unlike($fe, qr/pg_dump failed|Broken pipe|terminated/, 'and no second error about the pg_dump it stopped');
 
 	# pg_dump must fit the server: at least its major version
 	my $server_major = int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
@@ -536,6 +777,13 @@ $node->reload;
 	unlike($argv, qr/Secret-pw-123/, 'the password is not on pg_dump\'s command line');
 	like($argv, qr/^pw=set$/m, 'pg_dump got it through PGPASSWORD');
 }
+# a wrong password: one error, about the password, not a retry with
+# another database
+($rc, undef, $err) = tool('restore', '--restore-file', $backup, '--create',
+	'-d', $node->connstr('pw_target') . " user=pwuser password=wrong");
+is($rc, 2, 'restore --create with a wrong password fails (exit 2)');
+like($err, qr/password authentication failed for user "pwuser"/, 'with the server\'s reason');
+unlike($err, qr/template1/, 'and does not try database template1 instead');
 open($fh, '>', $hba) or die;
 print $fh $hba_orig;
 close($fh);
@@ -585,6 +833,8 @@ SKIP:
 	note $o . $e;
 	is($rc, 5, 'backup that hits the file size limit fails (exit 5)');
 	like($e, qr/could not write .*File too large/, 'with the system\'s reason');
+	unlike($e, qr/pg_dump failed|Broken pipe|terminated by user/,
+		'and no second error about the pg_dump the tool had to stop');
 	opendir($dh, $full) or die;
 	@left = grep { !/^\.\.?$/ } readdir($dh);
 	closedir($dh);
@@ -599,17 +849,18 @@ SKIP:
 	my $mounted_here = 0;
 	if (!defined $mnt || !-d $mnt)
 	{
-		skip 'no small file system: mounting a tmpfs needs root, and SOB_TEST_FULL_FS names none', 3
+		skip 'no small file system: mounting a tmpfs needs root, and SOB_TEST_FULL_FS names none', 4
 		  if $> != 0;
 		$mnt = "$tmp/tmpfs";
 		make_path($mnt);
-		skip 'could not mount a tmpfs', 3
+		skip 'could not mount a tmpfs', 4
 		  if system('mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', $mnt) != 0;
 		$mounted_here = 1;
 	}
 	($rc, undef, $err) = tool('backup', '-d', $bigsrc, '--dir', $mnt);
 	is($rc, 5, 'backup onto a full tmpfs fails (exit 5)');
 	like($err, qr/No space left on device/, 'with ENOSPC');
+	unlike($err, qr/pg_dump failed|Broken pipe|terminated by user/, 'and no second error about pg_dump');
 	opendir($dh, $mnt) or die;
 	@left = grep { !/^\.\.?$/ } readdir($dh);
 	closedir($dh);

@@ -1,8 +1,9 @@
 # Copyright (c) 2026, snapshot_ops developers
 #
 # snapshot_ops_backup rotate and list: ages from modification times, the
-# newest good backup always kept, --keep-min, stale temporary files removed
-# but never the one a running backup is writing.
+# newest good backup always kept, --keep-min, both per database when one
+# directory holds the backups of several, stale temporary files removed but
+# never the one a running backup is writing.
 
 use strict;
 use warnings;
@@ -41,13 +42,15 @@ my $tmp = PostgreSQL::Test::Utils::tempdir;
 my $now = time();
 
 # A backup file aged $days days, with a good checksum file unless $bad
-# ('corrupt': wrong checksum, 'nosum': none).
+# ('corrupt': wrong checksum, 'nosum': none), recording database $db in its
+# gzip header as the tool does if $db is given.
 sub make_backup
 {
-	my ($dir, $name, $days, $bad) = @_;
+	my ($dir, $name, $days, $bad, $db) = @_;
 	my $path = "$dir/$name";
 	my $sql = "-- backup $name\n-- PostgreSQL database dump complete\n";
-	gzip(\$sql => $path) or die $GzipError;
+	gzip(\$sql => $path, defined $db ? (Comment => "snapshot_ops_backup database: $db") : ())
+	  or die $GzipError;
 	my $digest = Digest::SHA->new(256)->addfile($path)->hexdigest;
 	$digest = '0' x 64 if defined $bad && $bad eq 'corrupt';
 	if (!defined $bad || $bad ne 'nosum')
@@ -147,6 +150,87 @@ make_backup($d, $b->($_), 50 - $_) for (1 .. 5);
 is(names_in($d) =~ tr/ //, 5, '--keep-min 3 keeps three old backups (six files)');
 like(names_in($d), qr/^\Q${\$b->(3)}\E/, 'the three newest');
 
+# --- one directory, several databases ------------------------------------------
+# Database a stopped getting backups 40 days ago, b is backed up daily: a's
+# only backups are not b's to outvote.
+$d = fresh_dir('multi');
+make_backup($d, 'a_backup_20200101_030000.sql.gz', 41);
+make_backup($d, 'a_backup_20200102_030000.sql.gz', 40);
+make_backup($d, "b_backup_2020020${_}_030000.sql.gz", 4 - $_) for (1 .. 3);
+($rc, $out) = tool('list', '--dir', $d);
+like($out, qr/^database "b" \(from the file names\): 3 backups\n(b_backup_\S+ .*\n){3}database "a" \(from the file names\): 2 backups\n(a_backup_\S+ .*\n){2}5 backups of 2 databases in /m,
+	'list groups the backups by database, the most recently backed up first');
+($rc, $out) = tool('rotate', '--dir', $d, '--keep-days', '30', '--keep-min', '2');
+is($rc, 0, 'rotate of a directory of two databases succeeds');
+is(names_in($d) =~ tr/ //, 9, '--keep-min 2 keeps both old backups of a, whose only backups they are');
+like($out, qr/database "a": newest good backup: a_backup_20200102_030000\.sql\.gz/,
+	'rotate names the newest good backup of a');
+like($out, qr/database "b": newest good backup: b_backup_20200203_030000\.sql\.gz/, 'and of b');
+($rc, $out) = tool('rotate', '--dir', $d, '--keep-days', '30');
+is(names_in($d),
+	join(' ', map { ($_, "$_.sha256") } 'a_backup_20200102_030000.sql.gz',
+		map { "b_backup_2020020${_}_030000.sql.gz" } (1 .. 3)),
+	'with --keep-min 1, a keeps its newest backup although b has newer ones');
+
+# --keep-min counts the backups of each database
+$d = fresh_dir('multi_keepmin');
+make_backup($d, "a_backup_2020010${_}_030000.sql.gz", 50 - $_) for (1 .. 5);
+make_backup($d, "b_backup_2020020${_}_030000.sql.gz", 4 - $_) for (1 .. 3);
+($rc) = tool('rotate', '--dir', $d, '--keep-days', '30', '--keep-min', '3');
+is(join(' ', grep { /^a_.*gz$/ } split(/ /, names_in($d))),
+	join(' ', map { "a_backup_2020010${_}_030000.sql.gz" } (3 .. 5)),
+	'--keep-min 3 keeps the three newest of a, not only the three newest in the directory');
+
+# the newest good backup is per database too
+$d = fresh_dir('multi_good');
+make_backup($d, 'a_backup_20200101_030000.sql.gz', 45);
+make_backup($d, 'a_backup_20200102_030000.sql.gz', 44, 'corrupt');
+make_backup($d, 'b_backup_20200201_030000.sql.gz', 1);
+($rc, $out, my $err) = tool('rotate', '--dir', $d, '--keep-days', '30');
+is(names_in($d) =~ tr/ //, 5, 'a keeps its newest backup and its newest good one');
+ok(-e "$d/a_backup_20200101_030000.sql.gz", 'the newest good backup of a is kept although b has a newer one');
+
+# "a b" and "a_b" share the file name prefix a_b; the name recorded in each
+# backup tells them apart
+$d = fresh_dir('same_prefix');
+make_backup($d, 'a_b_backup_20200101_030000.sql.gz', 41, undef, 'a b');
+make_backup($d, 'a_b_backup_20200102_030000.sql.gz', 40, undef, 'a b');
+make_backup($d, 'a_b_backup_20200201_030000.sql.gz', 2, undef, 'a_b');
+make_backup($d, 'a_b_backup_20200202_030000.sql.gz', 1, undef, 'a_b');
+($rc, $out) = tool('list', '--dir', $d);
+like($out, qr/^database "a_b": 2 backups\na_b_backup_20200202_.*\na_b_backup_20200201_.*\ndatabase "a b": 2 backups\na_b_backup_20200102_.*\na_b_backup_20200101_/m,
+	'list tells apart two databases whose names give the same file name prefix');
+($rc, $out) = tool('rotate', '--dir', $d, '--keep-days', '30');
+is(names_in($d) =~ tr/ //, 5, 'rotate removes only the older backup of "a b"');
+ok(-e "$d/a_b_backup_20200102_030000.sql.gz", 'and keeps its newest, the only one left of it');
+like($out, qr/database "a b": newest good backup: a_b_backup_20200102_030000\.sql\.gz/, 'naming it');
+
+# a backup of an earlier version records no name: it counts as the
+# database its prefix spells, with the backups that record that name
+$d = fresh_dir('unrecorded');
+make_backup($d, 'db_backup_20200101_030000.sql.gz', 40);
+make_backup($d, 'db_backup_20200102_030000.sql.gz', 1, undef, 'db');
+($rc, $out) = tool('rotate', '--dir', $d, '--keep-days', '30');
+is(names_in($d), join(' ', 'db_backup_20200102_030000.sql.gz', 'db_backup_20200102_030000.sql.gz.sha256'),
+	'an old backup without a recorded name rotates with the newer backups of its database');
+
+# verify without --restore-file says which database's backup it picked;
+# --backup-of picks the newest of one database
+$d = fresh_dir('verify_pick');
+make_backup($d, 'a_backup_20200101_030000.sql.gz', 2, undef, 'a');
+make_backup($d, 'a_b_backup_20200101_030000.sql.gz', 3, undef, 'a b');
+make_backup($d, 'a_b_backup_20200102_030000.sql.gz', 1, undef, 'a_b');
+($rc, $out) = tool('verify', '--dir', $d, '--no-restore');
+is($rc, 0, 'verify --no-restore of the newest backup in a directory succeeds');
+like($out, qr/newest backup in \Q$d\E, of database "a_b"; the directory holds backups of 3 databases \(--backup-of picks one\)/,
+	'and says which database it is of');
+($rc, $out) = tool('verify', '--dir', $d, '--no-restore', '--backup-of', 'a b');
+like($out, qr/^\[VERIFY\] \Q$d\E\/a_b_backup_20200101_030000\.sql\.gz\n  The newest backup of database "a b" in /m,
+	'--backup-of picks the newest backup of that database');
+($rc, undef, $err) = tool('verify', '--dir', $d, '--no-restore', '--backup-of', 'c');
+is($rc, 5, '--backup-of a database without backups fails (exit 5)');
+like($err, qr/no backups of database "c" in/, 'and says so');
+
 # --- stale temporary files and orphaned checksum files ---------------------------
 $d = fresh_dir('stale');
 make_backup($d, $b->(1), 1);
@@ -201,6 +285,7 @@ ok(defined $tmpfile && -e "$d/$tmpfile", 'rotate leaves the locked temporary fil
 $h->signal('TERM');
 $h->finish;
 is($? >> 8, 6, 'a backup stopped by SIGTERM exits 6');
+unlike($berr, qr/pg_dump failed/, 'without a second error about the pg_dump it stopped');
 is(names_in($d), '', 'and removes its temporary file');
 
 $node->stop('immediate');

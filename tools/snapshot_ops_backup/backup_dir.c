@@ -4,8 +4,18 @@
  *		The backup directory of snapshot_ops_backup: backup and temporary
  *		file names, scanning, and the write lock of a running backup.
  *
- * A backup is a file named <db>_backup_YYYYMMDD_HHMMSS.sql.gz with a
- * checksum file <name>.sha256 beside it (checksum.c).  A backup being
+ * A backup is a file named <prefix>_backup_YYYYMMDD_HHMMSS.sql.gz with a
+ * checksum file <name>.sha256 beside it (checksum.c).  The prefix is the
+ * database's name with every character other than a letter, a digit, "_",
+ * "-" and "." replaced by "_" (sob_file_prefix()), so two databases can
+ * share one ("a b" and "a_b").  The name itself is therefore also recorded
+ * in the comment of the backup's gzip header (sob_backup_comment()), where
+ * the checksum covers it and gunzip ignores it.  sob_scan_dir() reads it
+ * back and groups the backups of a directory by database: by the recorded
+ * name, and for a backup that records none (made by an earlier version of
+ * the tool, or by hand) by its prefix, taken to be the name.
+ *
+ * A backup being
  * written is <name>.tmp.<pid> (and <name>.sha256.tmp.<pid>), created here
  * with O_EXCL, mode 0600, and an fcntl() write lock that its writer holds
  * for as long as it lives.  rotate removes a temporary file only when it can
@@ -35,11 +45,15 @@
 
 #include "backup_dir.h"
 #include "checksum.h"
+#include "gzip_stream.h"
 
+#define BACKUP_INFIX		"_backup_"
 #define BACKUP_SUFFIX		".sql.gz"
 #define CHECKSUM_SUFFIX		".sha256"
 #define TEMP_INFIX			".tmp."
 #define STALE_SECONDS		60
+/* how the gzip header's comment of a backup begins; the name follows */
+#define DATABASE_TAG		"snapshot_ops_backup database: "
 
 /* Do the characters at s match the pattern ("9" stands for a digit)? */
 static bool
@@ -57,11 +71,83 @@ dir_match(const char *s, const char *pattern)
 bool
 sob_is_backup_name(const char *name)
 {
-	static const char pattern[] = "_backup_99999999_999999" BACKUP_SUFFIX;
+	static const char pattern[] = BACKUP_INFIX "99999999_999999" BACKUP_SUFFIX;
 	size_t		len = strlen(name);
 	size_t		plen = strlen(pattern);
 
 	return len > plen && dir_match(name + len - plen, pattern);
+}
+
+/*
+ * The prefix of the file names of backups of database db (palloc'd): db
+ * made safe as part of a file name, see the file header.
+ */
+char *
+sob_file_prefix(const char *db)
+{
+	char	   *s = pg_strdup(db);
+	char	   *p;
+
+	for (p = s; *p; p++)
+	{
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			*p = '_';
+	}
+	if (s[0] == '.')
+		s[0] = '_';
+	return s;
+}
+
+/* The gzip header comment of a backup of database db (palloc'd). */
+char *
+sob_backup_comment(const char *db)
+{
+	return psprintf("%s%s", DATABASE_TAG, db);
+}
+
+/*
+ * Is file a backup of database db?  If it records its database, that must
+ * be db; if not, its prefix must be db's.
+ */
+bool
+sob_is_backup_of(const SobBackupFile *file, const char *db)
+{
+	char	   *prefix;
+	bool		result;
+
+	if (file->recorded)
+		return strcmp(file->database, db) == 0;
+	prefix = sob_file_prefix(db);
+	result = strcmp(file->database, prefix) == 0;
+	pg_free(prefix);
+	return result;
+}
+
+/*
+ * Set file's database: the name its gzip header records, else the prefix
+ * of its name (the part before "_backup_YYYYMMDD_HHMMSS.sql.gz").
+ */
+static void
+dir_set_database(SobBackupFile *file)
+{
+	/* a database name has at most NAMEDATALEN - 1 bytes; room for more */
+	char		comment[256];
+	size_t		tlen = strlen(DATABASE_TAG);
+
+	if (sob_gz_header_comment(file->path, comment, sizeof(comment)) &&
+		strncmp(comment, DATABASE_TAG, tlen) == 0 && comment[tlen] != '\0')
+	{
+		file->database = pg_strdup(comment + tlen);
+		file->recorded = true;
+	}
+	else
+	{
+		file->database = pnstrdup(file->name,
+								  strlen(file->name) -
+								  strlen(BACKUP_INFIX "99999999_999999" BACKUP_SUFFIX));
+		file->recorded = false;
+	}
 }
 
 /* Is name a temporary file of a backup: <backup name>[.sha256].tmp.<pid>? */
@@ -102,19 +188,37 @@ dir_compare(const void *a, const void *b)
 	return -strcmp(fa->name, fb->name);
 }
 
+/* By database (group), then newest first. */
+static int
+dir_compare_grouped(const void *a, const void *b)
+{
+	const SobBackupFile *fa = a;
+	const SobBackupFile *fb = b;
+
+	if (fa->group != fb->group)
+		return fa->group < fb->group ? -1 : 1;
+	return dir_compare(a, b);
+}
+
 /*
- * The backups in dir, newest first.  Returns 0, or -1 after printing an
+ * The backups in dir, each with its database (see the file header), by
+ * database and within a database newest first.  Their group numbers the
+ * databases 0 .. *ndatabases - 1 in the order of their newest backups, so
+ * the first file is the newest of all.  Returns 0, or -1 after printing an
  * error (the directory cannot be read); files is set either way.
  */
 int
-sob_scan_dir(const char *dir, SobBackupFile **files, int *nfiles)
+sob_scan_dir(const char *dir, SobBackupFile **files, int *nfiles,
+			 int *ndatabases)
 {
 	DIR		   *d = opendir(dir);
 	struct dirent *de;
 	int			max = 16;
+	int			i;
 
 	*files = pg_malloc_array(SobBackupFile, max);
 	*nfiles = 0;
+	*ndatabases = 0;
 	if (d == NULL)
 	{
 		pg_log_error("could not open directory \"%s\": %m", dir);
@@ -142,10 +246,25 @@ sob_scan_dir(const char *dir, SobBackupFile **files, int *nfiles)
 		(*files)[*nfiles].path = path;
 		(*files)[*nfiles].size = st.st_size;
 		(*files)[*nfiles].mtime = st.st_mtime;
+		dir_set_database(&(*files)[*nfiles]);
 		(*nfiles)++;
 	}
 	closedir(d);
 	qsort(*files, *nfiles, sizeof(SobBackupFile), dir_compare);
+
+	/* number the databases in the order of their newest backups */
+	for (i = 0; i < *nfiles; i++)
+	{
+		int			j;
+
+		for (j = 0; j < i; j++)
+		{
+			if (strcmp((*files)[j].database, (*files)[i].database) == 0)
+				break;
+		}
+		(*files)[i].group = j < i ? (*files)[j].group : (*ndatabases)++;
+	}
+	qsort(*files, *nfiles, sizeof(SobBackupFile), dir_compare_grouped);
 	return 0;
 }
 
@@ -159,6 +278,7 @@ sob_free_files(SobBackupFile *files, int nfiles)
 	{
 		pg_free(files[i].name);
 		pg_free(files[i].path);
+		pg_free(files[i].database);
 	}
 	pg_free(files);
 }

@@ -22,12 +22,19 @@ typedef struct SobBackupFile
 {
 	char	   *name;			/* base name */
 	char	   *path;			/* dir/name */
+	char	   *database;		/* whose backup it is; see backup_dir.c */
+	bool		recorded;		/* database is recorded in the file */
+	int			group;			/* index of database in the directory */
 	off_t		size;
 	time_t		mtime;
 } SobBackupFile;
 
 extern bool sob_is_backup_name(const char *name);
-extern int	sob_scan_dir(const char *dir, SobBackupFile **files, int *nfiles);
+extern char *sob_file_prefix(const char *db);
+extern char *sob_backup_comment(const char *db);
+extern bool sob_is_backup_of(const SobBackupFile *file, const char *db);
+extern int	sob_scan_dir(const char *dir, SobBackupFile **files, int *nfiles,
+						 int *ndatabases);
 extern void sob_free_files(SobBackupFile *files, int nfiles);
 extern int	sob_make_dir(const char *dir);
 extern char *sob_temp_path(const char *path);

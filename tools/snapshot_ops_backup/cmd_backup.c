@@ -6,13 +6,15 @@
  *
  * pg_dump writes plain SQL to a pipe; this process compresses it with zlib
  * into a temporary file in the backup directory (created O_EXCL, mode 0600,
- * write-locked, see backup_dir.c), hashing the compressed bytes and counting the
- * COPY rows as they pass.  Only when pg_dump has exited with status 0, its
- * output ended with pg_dump's closing comment and every byte is on disk
- * (fsync) is the checksum file, then the backup, given its final name
- * (link(), so that an existing backup is never overwritten) and the
- * directory fsync'ed.  On any failure, a signal included, the temporary
- * files are removed: there is never a partial backup under a backup's name.
+ * write-locked, see backup_dir.c), hashing the compressed bytes and
+ * counting the COPY rows as they pass.  The gzip header records the
+ * database's name, which the file name may not tell exactly (backup_dir.c).
+ * Only when pg_dump has exited with status 0, its output ended with
+ * pg_dump's closing comment and every byte is on disk (fsync) is the
+ * checksum file, then the backup, given its final name (link(), so that an
+ * existing backup is never overwritten) and the directory fsync'ed.  On any
+ * failure, a signal included, the temporary files are removed: there is
+ * never a partial backup under a backup's name.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -132,24 +134,6 @@ backup_publish(const char *tmp, const char *final)
 	return rename(tmp, final);
 }
 
-/* Make the database name safe as part of a file name. */
-static char *
-backup_file_prefix(const char *db)
-{
-	char	   *s = pg_strdup(db);
-	char	   *p;
-
-	for (p = s; *p; p++)
-	{
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
-			*p = '_';
-	}
-	if (s[0] == '.')
-		s[0] = '_';
-	return s;
-}
-
 /* Choose the backup's name from the current local time; dir must exist. */
 static void
 backup_choose_name(BackupFiles *bf, const char *dir, const char *prefix)
@@ -221,6 +205,7 @@ sob_cmd_backup(const SobOptions *opts)
 	char	   *cs;
 	char	   *dbarg;
 	char	   *line;
+	char	   *comment;
 	char	   *buf;
 	char		pg_dump[MAXPGPATH];
 	char		hex[SOB_SHA256_HEX_LEN + 1];
@@ -229,6 +214,7 @@ sob_cmd_backup(const SobOptions *opts)
 	const char *args[6];
 	int			pipefd[2];
 	pid_t		pid;
+	int			status;
 	int			result = SOB_EXIT_OK;
 	bool		gz_started = false;
 	instr_time	start;
@@ -264,7 +250,7 @@ sob_cmd_backup(const SobOptions *opts)
 		pg_free(db);
 		return SOB_EXIT_IO;
 	}
-	prefix = backup_file_prefix(db);
+	prefix = sob_file_prefix(db);
 	backup_choose_name(&bf, opts->dir, prefix);
 	pg_free(prefix);
 
@@ -302,10 +288,13 @@ sob_cmd_backup(const SobOptions *opts)
 		goto done;
 	}
 
-	line = pnstrdup(bf.name, strlen(bf.name) - 3);	/* in the gzip header: .sql */
+	/* the gzip header: the name without .gz, and the database's name */
+	line = pnstrdup(bf.name, strlen(bf.name) - 3);
+	comment = sob_backup_comment(db);
 	sob_scan_init(&scan);
-	sob_gz_writer_init(&gz, bf.fd, opts->level, line, time(NULL));
+	sob_gz_writer_init(&gz, bf.fd, opts->level, line, comment, time(NULL));
 	pg_free(line);
+	pg_free(comment);
 	gz_started = true;
 
 	buf = pg_malloc(SOB_BUFSIZE);
@@ -341,13 +330,28 @@ sob_cmd_backup(const SobOptions *opts)
 	close(pipefd[0]);
 	if (result != SOB_EXIT_OK)
 	{
-		/* closing the pipe makes pg_dump fail on its next write */
-		kill(pid, SIGTERM);
-		(void) sob_wait(pid, "pg_dump");
+		/*
+		 * pg_dump's output has nowhere to go.  SIGKILL ends it without a
+		 * message: on SIGTERM it would print "terminated by user", a second
+		 * error, and a misleading one after a full disk.  Its session ends
+		 * when its server next talks to the closed connection.
+		 */
+		(void) sob_stop_child(pid, SIGKILL, &status);
 		goto done;
 	}
-	if (sob_wait(pid, "pg_dump") < 0)
+	/* pg_dump closed its output; a signal that came meanwhile still counts */
+	if (!sob_wait_unless_interrupted(pid, &status))
+		(void) sob_stop_child(pid, SIGKILL, &status);
+	if (sob_interrupted)
 	{
+		/* pg_dump's failure, if it got the signal too, is no error of its own */
+		pg_log_error("interrupted by signal %d", sob_interrupted);
+		result = SOB_EXIT_SIGNAL;
+		goto done;
+	}
+	if (!sob_child_succeeded(status))
+	{
+		sob_report_child("pg_dump", status);
 		result = SOB_EXIT_SERVER;
 		goto done;
 	}
@@ -393,6 +397,14 @@ sob_cmd_backup(const SobOptions *opts)
 		goto done;
 	}
 	pg_free(line);
+
+	/* the last moment at which a signal withdraws the backup */
+	if (sob_interrupted)
+	{
+		pg_log_error("interrupted by signal %d", sob_interrupted);
+		result = SOB_EXIT_SIGNAL;
+		goto done;
+	}
 
 	/* publish: checksum first, so that a visible backup always has one */
 	if (backup_publish(bf.sha_tmp, bf.sha_final) < 0)

@@ -16,15 +16,25 @@
  * (without CASCADE) is sent ahead of the dump inside the same transaction,
  * so that a failed restore leaves the old data in place, and objects of
  * the user that depend on the extension make it fail instead of vanishing.
+ * An extension in a schema of its own ("CREATE EXTENSION snapshot_ops
+ * SCHEMA trading") leaves that schema behind when dropped, and the dump's
+ * CREATE SCHEMA would fail on it; so --clean then drops the schema too,
+ * "DROP SCHEMA IF EXISTS" right after the extension, again without
+ * CASCADE.  A schema that holds objects of the user besides the extension
+ * is refused beforehand (exit 4), and should one appear meanwhile, the
+ * DROP SCHEMA fails and the restore is rolled back: --clean never drops
+ * anything but the extension and its empty schema.
  * --create creates the target (from template0) first, and drops it again
  * unless the restore committed.
  *
- * verify checks the backup first in one read of its own, without touching
- * a server, so that a damaged backup is reported as such; then it restores
- * it the way restore does, checked again over the bytes it restores, into a
- * temporary database snapshot_ops_verify_<pid> created with the extension's
- * scheduler off, compares the row counts, and drops the database whatever
- * happened.
+ * verify picks the newest backup in the directory, or the newest of one
+ * database (--backup-of), unless it is given one, and says which database
+ * it picked.  It checks the backup first in one read of its own, without
+ * touching a server, so that a damaged backup is reported as such; then it
+ * restores it the way restore does, checked again over the bytes it
+ * restores, into a temporary database snapshot_ops_verify_<pid> created
+ * with the extension's scheduler off, compares the row counts, and drops
+ * the database whatever happened.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -85,6 +95,55 @@ restore_compare_counts(PGconn *conn, const SobDumpScan *scan)
 	return result;
 }
 
+/* What --clean sends ahead of the backup, then the schema's DROP SCHEMA. */
+#define RESTORE_DROP_EXTENSION	"DROP EXTENSION IF EXISTS snapshot_ops;\n"
+
+/*
+ * The SQL that --clean sends ahead of the backup into the database of conn:
+ * *sql receives DROP EXTENSION and, if the extension lives in a schema of
+ * its own, DROP SCHEMA for that schema (palloc'd); see the file header.
+ * Returns an exit code, after printing why when it is not SOB_EXIT_OK.
+ */
+static int
+restore_clean_sql(PGconn *conn, const char *dbname, char **sql)
+{
+	char	   *schema;
+	char	   *example;
+	char	   *ident;
+	long long	nothers;
+	int			result = SOB_EXIT_OK;
+
+	*sql = NULL;
+	if (sob_extension_schema(conn, &schema, &nothers, &example) < 0)
+		return SOB_EXIT_SERVER;
+	if (schema == NULL || strcmp(schema, "public") == 0 ||
+		strncmp(schema, "pg_", 3) == 0 || strcmp(schema, "information_schema") == 0)
+		*sql = pg_strdup(RESTORE_DROP_EXTENSION);
+	else if (nothers > 0)
+	{
+		pg_log_error("schema \"%s\" of the snapshot_ops extension in database \"%s\" holds %lld other object%s, such as %s",
+					 schema, dbname, nothers, nothers == 1 ? "" : "s", example);
+		pg_log_error_detail("--clean drops the extension and then its schema, which the backup creates again; it never drops objects of your own.");
+		pg_log_error_hint("Move them to another schema, or restore into an empty database (--create makes one).");
+		result = SOB_EXIT_REFUSED;
+	}
+	else if ((ident = PQescapeIdentifier(conn, schema, strlen(schema))) == NULL)
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		result = SOB_EXIT_SERVER;
+	}
+	else
+	{
+		*sql = psprintf("%sDROP SCHEMA IF EXISTS %s;\n", RESTORE_DROP_EXTENSION, ident);
+		PQfreemem(ident);
+		printf("  --clean: the extension's schema \"%s\" is dropped with it and created again by the backup\n",
+			   schema);
+	}
+	pg_free(schema);
+	pg_free(example);
+	return result;
+}
+
 /*
  * Check that the target database of conn may be restored into: it must be
  * empty, or hold the extension with --clean.  Returns an exit code, after
@@ -126,6 +185,7 @@ sob_cmd_restore(const SobOptions *opts)
 	PGconn	   *conn = NULL;
 	PGconn	   *maint = NULL;
 	char	   *dbname = NULL;
+	char	   *clean_sql = NULL;
 	char		psql[MAXPGPATH];
 	bool		created = false;
 	bool		committed = false;
@@ -178,14 +238,21 @@ sob_cmd_restore(const SobOptions *opts)
 		result = restore_check_target(conn, dbname, opts->clean);
 		if (result != SOB_EXIT_OK)
 			goto done;
+		if (opts->clean)
+		{
+			result = restore_clean_sql(conn, dbname, &clean_sql);
+			if (result != SOB_EXIT_OK)
+				goto done;
+		}
 	}
+	else if (opts->clean)
+		clean_sql = pg_strdup(RESTORE_DROP_EXTENSION);
 	/* psql gets its own connection; ours must not hold locks meanwhile */
 	PQfinish(conn);
 	conn = NULL;
 
-	result = sob_restore_stream(&rd, fd, &ci, dbname, psql,
-								opts->clean ? "DROP EXTENSION IF EXISTS snapshot_ops;\n" : NULL,
-								true, &committed);
+	result = sob_restore_stream(&rd, fd, &ci, dbname, psql, clean_sql, true,
+								&committed);
 	if (result != SOB_EXIT_OK)
 		goto done;
 
@@ -210,6 +277,7 @@ done:
 	if (fd >= 0)
 		close(fd);
 	sob_backup_read_free(&rd);
+	pg_free(clean_sql);
 	pg_free(dbname);
 	sob_conninfo_free(&ci);
 	return result;
@@ -261,21 +329,53 @@ sob_cmd_verify(const SobOptions *opts)
 
 	if (path == NULL)
 	{
-		if (sob_scan_dir(opts->dir, &files, &nfiles) < 0)
-		{
-			result = SOB_EXIT_IO;
-			goto done;
-		}
-		if (nfiles == 0)
-		{
-			pg_log_error("no backups in \"%s\"", opts->dir);
-			result = SOB_EXIT_IO;
-			goto done;
-		}
-		path = files[0].path;
-	}
+		const SobBackupFile *pick = NULL;
+		int			ndatabases;
+		int			i;
 
-	printf("[VERIFY] %s\n", path);
+		if (sob_scan_dir(opts->dir, &files, &nfiles, &ndatabases) < 0)
+		{
+			result = SOB_EXIT_IO;
+			goto done;
+		}
+		if (opts->backup_of == NULL)
+		{
+			if (nfiles > 0)
+				pick = &files[0];	/* the newest of all */
+		}
+		else
+		{
+			/* the newest that is of backup_of, wherever it is in the list */
+			for (i = 0; i < nfiles; i++)
+			{
+				if (sob_is_backup_of(&files[i], opts->backup_of) &&
+					(pick == NULL || files[i].mtime > pick->mtime))
+					pick = &files[i];
+			}
+		}
+		if (pick == NULL)
+		{
+			if (opts->backup_of)
+				pg_log_error("no backups of database \"%s\" in \"%s\"",
+							 opts->backup_of, opts->dir);
+			else
+				pg_log_error("no backups in \"%s\"", opts->dir);
+			result = SOB_EXIT_IO;
+			goto done;
+		}
+		path = pick->path;
+		printf("[VERIFY] %s\n", path);
+		if (opts->backup_of)
+			printf("  The newest backup of database \"%s\" in %s\n", pick->database, opts->dir);
+		else if (ndatabases > 1)
+			printf("  The newest backup in %s, of database \"%s\"; the directory holds backups of %d databases (--backup-of picks one)\n",
+				   opts->dir, pick->database, ndatabases);
+		else
+			printf("  The newest backup in %s, of database \"%s\"\n", opts->dir, pick->database);
+	}
+	else
+		printf("[VERIFY] %s\n", path);
+
 	result = sob_backup_open(&check, path, opts->no_checksum, &fd);
 	if (result != SOB_EXIT_OK)
 		goto done;

@@ -125,16 +125,15 @@ sob_conninfo_string(const SobConnInfo *ci, const char *dbname)
 }
 
 /*
- * Connect as ci says, to dbname if that is not NULL.  Returns the
- * connection with an empty search_path, or NULL after printing the error.
+ * Start a connection as ci says, to dbname if that is not NULL.  Returns
+ * it whatever its status (NULL only when out of memory); nothing printed.
  */
-PGconn *
-sob_connect(const SobConnInfo *ci, const char *dbname)
+static PGconn *
+db_connect(const SobConnInfo *ci, const char *dbname)
 {
 	const char **kw = pg_malloc_array(const char *, ci->n + 4);
 	const char **val = pg_malloc_array(const char *, ci->n + 4);
 	PGconn	   *conn;
-	PGresult   *res;
 	int			n = 0;
 	int			i;
 
@@ -163,13 +162,18 @@ sob_connect(const SobConnInfo *ci, const char *dbname)
 	conn = PQconnectdbParams(kw, val, 0);
 	pg_free(kw);
 	pg_free(val);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
-	{
-		pg_log_error("could not connect to the server: %s",
-					 conn ? PQerrorMessage(conn) : "out of memory");
-		PQfinish(conn);
-		return NULL;
-	}
+	return conn;
+}
+
+/*
+ * Make a new connection ready for the tool's queries: an empty search_path,
+ * as pg_dump's.  Returns conn, or NULL after printing the error and closing
+ * it.
+ */
+static PGconn *
+db_prepare(PGconn *conn)
+{
+	PGresult   *res;
 
 	res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', '', false)");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -183,21 +187,64 @@ sob_connect(const SobConnInfo *ci, const char *dbname)
 	return conn;
 }
 
+/* Print why conn, a connection attempt, failed, and close it. */
+static void
+db_report_failure(PGconn *conn)
+{
+	pg_log_error("could not connect to the server: %s",
+				 conn ? PQerrorMessage(conn) : "out of memory");
+	PQfinish(conn);
+}
+
+/*
+ * Connect as ci says, to dbname if that is not NULL.  Returns the
+ * connection with an empty search_path, or NULL after printing the error.
+ */
+PGconn *
+sob_connect(const SobConnInfo *ci, const char *dbname)
+{
+	PGconn	   *conn = db_connect(ci, dbname);
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		db_report_failure(conn);
+		return NULL;
+	}
+	return db_prepare(conn);
+}
+
 /*
  * Connect to a maintenance database of the server ci points at ("postgres",
- * else "template1"), for CREATE DATABASE and DROP DATABASE.
+ * else "template1"), for CREATE DATABASE and DROP DATABASE, as PostgreSQL's
+ * connectMaintenanceDatabase() does.  template1 is tried only when
+ * "postgres" failed for a reason other than the password: a password that
+ * is missing or wrong for one is so for the other, and the second failure
+ * would only hide the first.  The error printed is the first one, which
+ * names the database the tool tried first.
  */
 PGconn *
 sob_connect_maintenance(const SobConnInfo *ci)
 {
-	PGconn	   *conn = sob_connect(ci, "postgres");
+	PGconn	   *conn = db_connect(ci, "postgres");
+	PGconn	   *conn1;
 
-	if (conn == NULL)
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		return db_prepare(conn);
+	if (conn == NULL || PQconnectionNeedsPassword(conn) || PQconnectionUsedPassword(conn))
 	{
-		pg_log_info("trying database \"template1\" instead");
-		conn = sob_connect(ci, "template1");
+		db_report_failure(conn);
+		return NULL;
 	}
-	return conn;
+	conn1 = db_connect(ci, "template1");
+	if (conn1 != NULL && PQstatus(conn1) == CONNECTION_OK)
+	{
+		PQfinish(conn);
+		return db_prepare(conn1);
+	}
+	PQfinish(conn1);
+	db_report_failure(conn);
+	pg_log_error_detail("Database \"template1\" could not be connected to either.");
+	return NULL;
 }
 
 /*
@@ -343,6 +390,65 @@ sob_target_contents(PGconn *conn, bool *has_extension, long long *nrelations,
 	*has_extension = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	*nrelations = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	*example = PQgetisnull(res, 0, 2) ? NULL : pg_strdup(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Where the snapshot_ops extension of the database of conn lives: *schema
+ * receives the name of its schema (palloc'd, NULL if the extension is not
+ * installed), *nothers how many objects in that schema are neither the
+ * extension nor its members, i.e. what would keep DROP SCHEMA (without
+ * CASCADE) from dropping the schema after DROP EXTENSION, and *example one
+ * of them described (palloc'd, or NULL).  Returns 0, or -1 after printing
+ * an error.
+ */
+int
+sob_extension_schema(PGconn *conn, char **schema, long long *nothers,
+					 char **example)
+{
+	PGresult   *res;
+
+	*schema = NULL;
+	*nothers = 0;
+	*example = NULL;
+	res = PQexec(conn,
+				 "WITH ext AS ("
+				 " SELECT e.oid, e.extnamespace FROM pg_catalog.pg_extension e"
+				 "  WHERE e.extname OPERATOR(pg_catalog.=) 'snapshot_ops'),"
+				 " others AS ("
+				 " SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS what"
+				 "   FROM pg_catalog.pg_depend d, ext"
+				 "  WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+				 "    AND d.refobjid OPERATOR(pg_catalog.=) ext.extnamespace"
+				 "    AND d.deptype OPERATOR(pg_catalog.=) 'n'"
+				 "    AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+				 "             AND d.objid OPERATOR(pg_catalog.=) ext.oid)"
+				 "    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m"
+				 "     WHERE m.classid OPERATOR(pg_catalog.=) d.classid"
+				 "       AND m.objid OPERATOR(pg_catalog.=) d.objid"
+				 "       AND m.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+				 "       AND m.refobjid OPERATOR(pg_catalog.=) ext.oid"
+				 "       AND m.deptype OPERATOR(pg_catalog.=) 'e'))"
+				 "SELECT n.nspname,"
+				 "       (SELECT pg_catalog.count(*) FROM others),"
+				 "       (SELECT pg_catalog.min(what) FROM others)"
+				 "  FROM ext JOIN pg_catalog.pg_namespace n"
+				 "    ON n.oid OPERATOR(pg_catalog.=) ext.extnamespace");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		pg_log_error("could not look up the schema of the extension: %s",
+					 PQerrorMessage(conn));
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) > 0)
+	{
+		*schema = pg_strdup(PQgetvalue(res, 0, 0));
+		*nothers = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		if (!PQgetisnull(res, 0, 2))
+			*example = pg_strdup(PQgetvalue(res, 0, 2));
+	}
 	PQclear(res);
 	return 0;
 }

@@ -41,6 +41,8 @@ extern int	sob_exec_command(PGconn *conn, const char *sql);
 extern int	sob_table_counts(PGconn *conn, char **qualnames, long long *counts);
 extern int	sob_target_contents(PGconn *conn, bool *has_extension,
 								long long *nrelations, char **example);
+extern int	sob_extension_schema(PGconn *conn, char **schema,
+								 long long *nothers, char **example);
 extern int	sob_create_database(PGconn *conn, const char *name);
 extern int	sob_drop_database(PGconn *conn, const char *name);
 

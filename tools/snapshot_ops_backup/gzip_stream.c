@@ -6,8 +6,11 @@
  *
  * The writer produces one gzip member (RFC 1952) with zlib's deflate, the
  * original file name in the header, so that "gunzip -N" and "gunzip | psql"
- * work on every backup.  It hashes the compressed bytes as it writes them,
- * so the checksum costs no second read.
+ * work on every backup, and a comment that the caller chooses (backup_dir.c
+ * records the database's name there).  It hashes the compressed bytes as it
+ * writes them, so the checksum costs no second read.  Only the header is
+ * read back by sob_gz_header_comment(): list and rotate read the comment of
+ * every backup without inflating it.
  *
  * The reader hashes every byte it reads and inflates it to the end; zlib
  * then checks the CRC-32 and length in each member's trailer, so a
@@ -26,6 +29,7 @@
  */
 #include "postgres_fe.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -93,13 +97,13 @@ gz_deflate(SobGzWriter *w, int flush)
 }
 
 /*
- * Start a gzip member on fd.  name and mtime go into the gzip header.  zlib
- * fails to initialize only when out of memory, which ends the program as
- * pg_malloc() does.
+ * Start a gzip member on fd.  name, comment (may be NULL) and mtime go into
+ * the gzip header.  zlib fails to initialize only when out of memory, which
+ * ends the program as pg_malloc() does.
  */
 void
 sob_gz_writer_init(SobGzWriter *w, int fd, int level, const char *name,
-				   time_t mtime)
+				   const char *comment, time_t mtime)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
@@ -114,6 +118,8 @@ sob_gz_writer_init(SobGzWriter *w, int fd, int level, const char *name,
 
 	/* The header must outlive the stream until the header is written. */
 	w->head->name = (Bytef *) pg_strdup(name);
+	if (comment)
+		w->head->comment = (Bytef *) pg_strdup(comment);
 	w->head->time = (uLong) mtime;
 	w->head->os = 3;			/* Unix */
 	if (deflateSetHeader(w->zs, w->head) != Z_OK)
@@ -159,6 +165,7 @@ sob_gz_writer_free(SobGzWriter *w)
 	if (w->head)
 	{
 		pg_free(w->head->name);
+		pg_free(w->head->comment);
 		pg_free(w->head);
 		w->head = NULL;
 	}
@@ -169,6 +176,66 @@ sob_gz_writer_free(SobGzWriter *w)
 	}
 	pg_free(w->out);
 	w->out = NULL;
+}
+
+/*
+ * The comment in the gzip header of the file at path, read with zlib
+ * without inflating any data: comment (size bytes) receives it, cut to
+ * size - 1 bytes.  Returns false if the file cannot be read, is not gzip,
+ * or its header has no comment.
+ */
+bool
+sob_gz_header_comment(const char *path, char *comment, size_t size)
+{
+	unsigned char in[1024];
+	unsigned char out[64];
+	gz_header	head;
+	z_stream	zs;
+	size_t		total = 0;
+	int			fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	memset(&zs, 0, sizeof(zs));
+	memset(&head, 0, sizeof(head));
+	head.comment = (Bytef *) comment;
+	head.comm_max = (uInt) size;
+	if (inflateInit2(&zs, 15 + 16) != Z_OK || inflateGetHeader(&zs, &head) != Z_OK)
+		pg_fatal("could not initialize zlib: %s", zs.msg ? zs.msg : "out of memory");
+
+	/* the header is a few dozen bytes; 64 kB of it is not one of ours */
+	while (head.done == 0 && total < 64 * 1024)
+	{
+		ssize_t		n = read(fd, in, sizeof(in));
+
+		if (n < 0 && errno == EINTR && !sob_interrupted)
+			continue;
+		if (n <= 0)
+			break;
+		total += (size_t) n;
+		zs.next_in = in;
+		zs.avail_in = (uInt) n;
+		while (zs.avail_in > 0 && head.done == 0)
+		{
+			int			rc;
+
+			zs.next_out = out;
+			zs.avail_out = sizeof(out);
+			/* Z_BLOCK: return at the end of the header, before any data */
+			rc = inflate(&zs, Z_BLOCK);
+			if (rc != Z_OK && rc != Z_BUF_ERROR)
+				break;
+		}
+		if (zs.avail_in > 0 && head.done == 0)
+			break;				/* not a gzip header */
+	}
+	inflateEnd(&zs);
+	close(fd);
+	if (head.done != 1 || head.comment == Z_NULL || size == 0)
+		return false;
+	comment[size - 1] = '\0';
+	return true;
 }
 
 /*

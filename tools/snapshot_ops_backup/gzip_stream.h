@@ -45,11 +45,13 @@ typedef enum SobGzResult
 typedef int (*SobGzConsumer) (void *arg, const char *buf, size_t len);
 
 extern void sob_gz_writer_init(SobGzWriter *w, int fd, int level,
-							   const char *name, time_t mtime);
+							   const char *name, const char *comment,
+							   time_t mtime);
 extern int	sob_gz_write(SobGzWriter *w, const char *buf, size_t len);
 extern int	sob_gz_finish(SobGzWriter *w, char *hex);
 extern void sob_gz_writer_free(SobGzWriter *w);
 
+extern bool sob_gz_header_comment(const char *path, char *comment, size_t size);
 extern SobGzResult sob_gz_read(int fd, const char *path, pg_cryptohash_ctx *sha,
 							   SobGzConsumer consume, void *arg,
 							   uint64 *compressed, char *errbuf, size_t errlen);

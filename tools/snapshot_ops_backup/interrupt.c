@@ -5,7 +5,9 @@
  *		clean up, exit with SOB_EXIT_SIGNAL.
  *
  * The handler only records the signal; every loop of the tool checks
- * sob_interrupted.  It is installed with sigaction() without SA_RESTART
+ * sob_interrupted, and so does the wait for a child (pg_programs.c), which
+ * then stops the child: psql would otherwise go on for as long as the
+ * dump's post-data part takes.  It is installed with sigaction() without SA_RESTART
  * (libpgport's pqsignal() sets SA_RESTART), so that a read or write blocked
  * on pg_dump's or psql's pipe returns EINTR and the loop sees the flag.
  *
@@ -23,12 +25,14 @@
 #include "interrupt.h"
 
 volatile sig_atomic_t sob_interrupted = 0;
+volatile sig_atomic_t sob_interrupt_count = 0;
 
-/* SIGINT and SIGTERM: remember which one came. */
+/* SIGINT and SIGTERM: remember which one came, and count them. */
 static void
 interrupt_handler(int signo)
 {
 	sob_interrupted = signo;
+	sob_interrupt_count++;
 }
 
 /*

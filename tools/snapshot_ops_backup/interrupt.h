@@ -18,6 +18,9 @@
 /* The signal that asked us to stop, or 0. */
 extern volatile sig_atomic_t sob_interrupted;
 
+/* How many SIGINTs and SIGTERMs came (a second one asks for haste). */
+extern volatile sig_atomic_t sob_interrupt_count;
+
 extern void sob_interrupt_setup(void);
 
 #endif							/* SOB_INTERRUPT_H */

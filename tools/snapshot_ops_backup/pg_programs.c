@@ -28,6 +28,14 @@
  * connection string is handed over in the environment (PGPASSWORD of the
  * child only), never on a command line where ps(1) would show it.
  *
+ * A child that the tool waits for while a signal may come is waited for as
+ * pg_ctl waits for the postmaster: waitpid(WNOHANG), then a short sleep,
+ * which a signal cuts short.  When SIGINT or SIGTERM comes, the caller
+ * stops the child with sob_stop_child(): a signal of the caller's choice
+ * first (SIGINT makes psql cancel the statement its server runs and roll
+ * back), then, if the child has not exited after SOB_STOP_GRACE_MS or when
+ * another SIGINT or SIGTERM comes, SIGKILL.
+ *
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
@@ -44,6 +52,7 @@
 #include <unistd.h>
 
 #include "common/logging.h"
+#include "portability/instr_time.h"
 
 #include "interrupt.h"
 #include "pg_programs.h"
@@ -52,6 +61,13 @@
 #ifndef SOB_PGBINDIR
 #define SOB_PGBINDIR ""
 #endif
+
+/* How often a waiting tool looks at its child, and how long a stop takes */
+#define PROG_POLL_MS		100
+#define SOB_STOP_GRACE_MS	10000
+
+/* The wait status of a child that cannot be waited for: exit status 127 */
+#define PROG_LOST_STATUS	(127 << 8)
 
 /* The directory of our own executable, or "" if it cannot be found. */
 static char prog_my_dir[MAXPGPATH];
@@ -279,28 +295,22 @@ prog_waitpid(pid_t pid, int *status)
 	return 0;
 }
 
-/*
- * Wait for a child and tell how it ended.  Returns 0 if it exited with
- * status 0, else -1 after printing what happened.
- */
-int
-sob_wait(pid_t pid, const char *program)
+/* Did a child that ended with wait status status succeed (exit status 0)? */
+bool
+sob_child_succeeded(int status)
 {
-	int			status;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
-	if (prog_waitpid(pid, &status) < 0)
-	{
-		pg_log_error("could not wait for %s: %m", program);
-		return -1;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
+/* Print how program, which ended with wait status status, failed. */
+void
+sob_report_child(const char *program, int status)
+{
 	/* the form the tests and scripts know for the common case; else libpgcommon's */
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 127)
 		pg_log_error("%s failed with exit status %d", program, WEXITSTATUS(status));
 	else
 		pg_log_error("%s failed: %s", program, wait_result_to_str(status));
-	return -1;
 }
 
 /* Wait for a child; true if it exited with status 0.  Prints nothing. */
@@ -309,6 +319,79 @@ sob_wait_quietly(pid_t pid)
 {
 	int			status;
 
-	return prog_waitpid(pid, &status) == 0 &&
-		WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return prog_waitpid(pid, &status) == 0 && sob_child_succeeded(status);
+}
+
+/*
+ * Wait for a child until it exits, until more than count SIGINTs and
+ * SIGTERMs have come (count < 0: do not watch for them) or until timeout_ms
+ * have passed (-1: no limit).  Returns true, with *status set, once the
+ * child has exited.  A child that cannot be waited for (it is not ours,
+ * which cannot happen) counts as failed, PROG_LOST_STATUS.
+ */
+static bool
+prog_wait_until(pid_t pid, int *status, int count, long timeout_ms)
+{
+	instr_time	start;
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(start);
+	for (;;)
+	{
+		pid_t		rc = waitpid(pid, status, WNOHANG);
+
+		if (rc == pid)
+			return true;
+		if (rc < 0 && errno != EINTR)
+		{
+			*status = PROG_LOST_STATUS;
+			return true;
+		}
+		if (count >= 0 && sob_interrupt_count > count)
+			return false;
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, start);
+		if (timeout_ms >= 0 && INSTR_TIME_GET_MILLISEC(now) >= timeout_ms)
+			return false;
+		/* a signal cuts the sleep short */
+		pg_usleep(PROG_POLL_MS * 1000L);
+	}
+}
+
+/*
+ * Wait for a child unless SIGINT or SIGTERM came or comes first.  Returns
+ * true, with *status set, if the child exited; false if the tool was asked
+ * to stop while the child still runs (see sob_stop_child()).
+ */
+bool
+sob_wait_unless_interrupted(pid_t pid, int *status)
+{
+	if (sob_interrupted)
+	{
+		/* it may have exited already, on the same Ctrl-C */
+		return waitpid(pid, status, WNOHANG) == pid;
+	}
+	return prog_wait_until(pid, status, 0, -1);
+}
+
+/*
+ * Stop a child: send it signo, give it SOB_STOP_GRACE_MS to exit, and kill
+ * it with SIGKILL if it has not, or at once when another SIGINT or SIGTERM
+ * comes meanwhile.  *status receives how it ended.  Returns whether it had
+ * to be killed with SIGKILL.  Prints nothing: the caller knows why it
+ * stopped the child, and that the child's end is no error of its own.
+ */
+bool
+sob_stop_child(pid_t pid, int signo, int *status)
+{
+	int			count = sob_interrupt_count;
+
+	(void) kill(pid, signo);
+	if (signo == SIGKILL || !prog_wait_until(pid, status, count, SOB_STOP_GRACE_MS))
+	{
+		(void) kill(pid, SIGKILL);
+		if (prog_waitpid(pid, status) < 0)
+			*status = PROG_LOST_STATUS;
+	}
+	return WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL;
 }

@@ -31,8 +31,16 @@
  * its input before the tool has read the whole backup and closed the pipe;
  * when it stops early (an SQL error), the tool reads on to the end anyway,
  * so that a damaged backup is reported as damaged (exit 3) and not as the
- * SQL error the damage caused.  A signal kills psql before it reaches the
- * end of its input; the server rolls its transaction back.
+ * SQL error the damage caused.
+ *
+ * SIGINT or SIGTERM stops psql at any time, the post-data part included,
+ * which may build indexes for hours after the tool has read the whole
+ * backup: the tool sends psql SIGINT, on which psql cancels the statement
+ * its server runs, rolls back and exits (pg_programs.c kills it if it does
+ * not), and then exits itself with SOB_EXIT_SIGNAL.  psql's exit status
+ * tells whether its COMMIT had gone through; only a psql that had to be
+ * killed leaves that open, and the tool says so.  A Ctrl-C reaches psql
+ * directly too, with the same effect.
  *
  * Copyright (c) 2026, snapshot_ops developers
  *
@@ -120,6 +128,39 @@ restore_send(RestoreFeed *feed, const char *text)
 }
 
 /*
+ * Report a restore that SIGINT or SIGTERM stopped after the tool had read
+ * the whole backup, and return SOB_EXIT_SIGNAL.  confirmed: the tool had
+ * sent the confirmation; psql_ok: psql exited with status 0; killed: psql
+ * did not stop on SIGINT and had to be killed.  *committed tells whether
+ * psql committed, as far as the tool can know.
+ */
+static int
+restore_interrupted(const char *dbname, bool confirmed, bool psql_ok,
+					bool killed, bool *committed)
+{
+	if (confirmed && killed)
+	{
+		/* it may have been in its COMMIT, which SIGINT cannot stop */
+		pg_log_error("interrupted by signal %d; psql did not stop on its cancel request and was killed",
+					 sob_interrupted);
+		pg_log_error_detail("If its COMMIT was already under way, the restore into database \"%s\" may have committed; otherwise it was rolled back.",
+							dbname);
+	}
+	else if (confirmed && psql_ok)
+	{
+		*committed = true;
+		pg_log_error("interrupted by signal %d after psql had committed the restore into database \"%s\"; the row counts were not compared",
+					 sob_interrupted, dbname);
+	}
+	else
+	{
+		pg_log_error("interrupted by signal %d; psql was stopped", sob_interrupted);
+		pg_log_info("the restore was rolled back; database \"%s\" is unchanged", dbname);
+	}
+	return SOB_EXIT_SIGNAL;
+}
+
+/*
  * Restore the backup open on fd, read once into rd (prepared by
  * sob_backup_open() or sob_backup_reopen()), into database dbname with the
  * psql at psql.  prefix (may be NULL) is SQL sent ahead of the backup,
@@ -139,6 +180,8 @@ sob_restore_stream(SobBackupRead *rd, int fd, const SobConnInfo *ci,
 	int			pipefd[2];
 	int			devnull;
 	int			result;
+	int			status;
+	bool		killed = false;
 	pid_t		pid;
 	instr_time	start;
 	instr_time	elapsed;
@@ -194,21 +237,34 @@ sob_restore_stream(SobBackupRead *rd, int fd, const SobConnInfo *ci,
 
 	if (rd->gz == SOB_GZ_STOPPED)
 	{
-		/* psql has not seen the end of its input: it cannot have committed */
-		kill(pid, SIGKILL);
+		/* psql has not seen the confirmation: it cannot commit */
 		close(pipefd[1]);
-		(void) sob_wait_quietly(pid);
+		(void) sob_stop_child(pid, SIGINT, &status);
 		pg_log_error("interrupted by signal %d; nothing was restored", sob_interrupted);
 		return SOB_EXIT_SIGNAL;
 	}
 
+	/*
+	 * psql commits at the end of its input; without the confirmation, on
+	 * which the guard waits, that COMMIT fails
+	 */
 	result = sob_backup_verdict(rd, report_ok);
 	if (result == SOB_EXIT_OK)
-	{
 		restore_send(&feed, RESTORE_CONFIRM);
-		close(pipefd[1]);
-		if (sob_wait(pid, "psql") < 0)
+	close(pipefd[1]);
+
+	/* psql may still run the dump's post-data part, for hours */
+	if (!sob_wait_unless_interrupted(pid, &status))
+		killed = sob_stop_child(pid, SIGINT, &status);
+	if (sob_interrupted)
+		return restore_interrupted(dbname, result == SOB_EXIT_OK,
+								   sob_child_succeeded(status), killed, committed);
+
+	if (result == SOB_EXIT_OK)
+	{
+		if (!sob_child_succeeded(status))
 		{
+			sob_report_child("psql", status);
 			pg_log_info("the restore was rolled back; database \"%s\" is unchanged", dbname);
 			return SOB_EXIT_SERVER;
 		}
@@ -218,10 +274,7 @@ sob_restore_stream(SobBackupRead *rd, int fd, const SobConnInfo *ci,
 		printf("  Restored in %.1f s\n", INSTR_TIME_GET_DOUBLE(elapsed));
 		return SOB_EXIT_OK;
 	}
-
-	/* no confirmation: psql's COMMIT fails on the guard */
-	close(pipefd[1]);
-	if (sob_wait_quietly(pid))
+	if (sob_child_succeeded(status))
 	{
 		/* cannot happen: the guard's foreign key was never satisfied */
 		*committed = true;

@@ -11,7 +11,7 @@
  *	 snapshot_ops_backup list    [--dir DIR]
  *	 snapshot_ops_backup rotate  [--dir DIR] [--keep-days N] [--keep-min M]
  *	 snapshot_ops_backup restore --restore-file FILE [-d CONNINFO] [--clean] [--create]
- *	 snapshot_ops_backup verify  [--restore-file FILE] [--dir DIR] [-d CONNINFO]
+ *	 snapshot_ops_backup verify  [--restore-file FILE | --backup-of DBNAME] [--dir DIR] [-d CONNINFO]
  *
  * This file parses the command line and dispatches; each command lives in
  * its own cmd_*.c file, and snapshot_ops_backup.h lists every part.
@@ -48,18 +48,26 @@ sob_usage(FILE *out)
 			"  %s list    [--dir DIR]\n"
 			"  %s rotate  [--dir DIR] [--keep-days N] [--keep-min M]\n"
 			"  %s restore --restore-file FILE [-d CONNINFO] [--clean] [--create]\n"
-			"  %s verify  [--restore-file FILE] [--dir DIR] [-d CONNINFO] [--no-restore]\n"
+			"  %s verify  [--restore-file FILE | --backup-of DBNAME] [--dir DIR]\n"
+			"                              [-d CONNINFO] [--no-restore]\n"
 			"\n"
 			"Commands:\n"
 			"  backup    pg_dump (plain SQL) compressed with gzip into\n"
 			"            DIR/<db>_backup_YYYYMMDD_HHMMSS.sql.gz, with a .sha256 file\n"
-			"  list      backups, newest first, with size, age and checksum status\n"
-			"  rotate    remove backups older than N days, keeping at least M and\n"
-			"            always the newest backup whose checksum is good\n"
+			"  list      backups by database, newest first, with size, age and\n"
+			"            checksum status\n"
+			"  rotate    remove backups older than N days, keeping for each database\n"
+			"            at least M and always its newest backup whose checksum is good\n"
 			"  restore   load FILE with psql in one transaction, reading it once;\n"
 			"            it commits only if FILE matches its checksum and is intact\n"
-			"  verify    check FILE (default: the newest backup in DIR) and\n"
-			"            test-restore it into a temporary database\n"
+			"  verify    check FILE (default: the newest backup in DIR, of any database\n"
+			"            or of DBNAME) and test-restore it into a temporary database\n"
+			"\n"
+			"list, rotate and verify take a backup's database from the name recorded\n"
+			"in its gzip header, or, in a backup of an earlier version that records\n"
+			"none, from the <db> part of its file name.  There, characters other\n"
+			"than letters, digits, _, - and . become _, so \"a b\" and \"a_b\" share a\n"
+			"file name prefix, and only the recorded names tell their backups apart.\n"
 			"\n"
 			"Options:\n"
 			"  -d, --dbname=CONNINFO   database to back up or restore into (connection\n"
@@ -67,25 +75,32 @@ sob_usage(FILE *out)
 			"      --dir=DIR           backup directory (default: %s)\n"
 			"      --level=N           gzip level 1-9 (default: 6, as gzip)\n"
 			"      --keep-days=N       rotate: keep backups younger than N days (default: 30)\n"
-			"      --keep-min=M        rotate: never keep fewer than M backups (default: 1)\n"
+			"      --keep-min=M        rotate: never keep fewer than M backups of a\n"
+			"                          database (default: 1)\n"
 			"      --restore-file=FILE backup file to restore or verify\n"
+			"      --backup-of=DBNAME  verify: the newest backup of database DBNAME\n"
 			"      --clean             restore: drop the snapshot_ops extension in the\n"
-			"                          target first, in the restore's transaction\n"
+			"                          target first, and its schema if that is one of its\n"
+			"                          own, in the restore's transaction\n"
 			"      --create            restore: create the target database first\n"
 			"      --no-checksum       restore, verify: accept a backup without .sha256\n"
 			"      --no-restore        verify: check checksum and gzip stream only\n"
 			"  -V, --version           print the version and exit\n"
 			"  -h, --help              print this help and exit\n"
 			"\n"
-			"Passwords are never put on a command line: use PGPASSWORD, ~/.pgpass or\n"
-			"PGPASSFILE (a password inside CONNINFO is passed on through the environment).\n"
+			"pg_dump and psql never get a password on their command lines: a password\n"
+			"inside CONNINFO reaches them through the environment.  It is on this\n"
+			"program's own command line, though, which other local users can read (ps,\n"
+			"/proc): keep passwords in ~/.pgpass or a PGPASSFILE, or use a service file\n"
+			"(-d service=NAME), instead.\n"
 			"\n"
 			"Exit status:\n"
 			"  0  success\n"
 			"  1  usage error\n"
 			"  2  connection, pg_dump, psql or SQL failure\n"
 			"  3  verification failure: checksum, gzip stream or row counts\n"
-			"  4  refused: the target database is not empty, or already exists\n"
+			"  4  refused: the target database is not empty, or already exists, or\n"
+			"     (--clean) the extension's schema holds other objects\n"
 			"  5  local file error (disk full, permission, missing file)\n"
 			"  6  interrupted by a signal\n",
 			SOB_PROGNAME, SOB_PROGNAME, SOB_PROGNAME, SOB_PROGNAME, SOB_PROGNAME,
@@ -122,6 +137,7 @@ main(int argc, char **argv)
 		{"dbname", required_argument, NULL, 'd'},
 		{"dir", required_argument, NULL, 'D'},
 		{"restore-file", required_argument, NULL, 'f'},
+		{"backup-of", required_argument, NULL, 'b'},
 		{"keep-days", required_argument, NULL, 'k'},
 		{"keep-min", required_argument, NULL, 'm'},
 		{"level", required_argument, NULL, 'l'},
@@ -195,6 +211,11 @@ main(int argc, char **argv)
 				if (strcmp(cmd, "restore") != 0 && strcmp(cmd, "verify") != 0)
 					bad = "--restore-file";
 				break;
+			case 'b':
+				opts.backup_of = optarg;
+				if (strcmp(cmd, "verify") != 0)
+					bad = "--backup-of";
+				break;
 			case 'k':
 				if (!sob_parse_int("keep-days", optarg, 0, 100000, &opts.keep_days))
 					return SOB_EXIT_USAGE;
@@ -257,6 +278,11 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "restore") == 0 && opts.restore_file == NULL)
 	{
 		pg_log_error("restore needs --restore-file");
+		return SOB_EXIT_USAGE;
+	}
+	if (opts.backup_of && opts.restore_file)
+	{
+		pg_log_error("options --backup-of and --restore-file cannot be used together");
 		return SOB_EXIT_USAGE;
 	}
 	if (opts.dir[0] == '\0')

@@ -20,7 +20,8 @@
  *							only a backup that passed its check
  *	 backup_read.c			reading a backup once: checksum, gzip stream, dump
  *	 backup_dir.c			the backup directory: backup and temporary file
- *							names, scanning, the write lock of a running backup
+ *							names, scanning, the database of a backup, the
+ *							write lock of a running backup
  *	 checksum.c				SHA-256 (pg_cryptohash) and .sha256 files
  *	 gzip_stream.c			writing and reading gzip streams (zlib)
  *	 dump_scan.c			row counts and completeness of a pg_dump stream
@@ -61,6 +62,7 @@ typedef struct SobOptions
 	const char *conninfo;		/* -d; NULL means libpq defaults */
 	const char *dir;			/* --dir */
 	const char *restore_file;	/* --restore-file */
+	const char *backup_of;		/* verify --backup-of */
 	int			keep_days;		/* --keep-days */
 	int			keep_min;		/* --keep-min */
 	int			level;			/* --level, gzip level 1..9 */
