@@ -105,8 +105,11 @@ so_absence_reason(const SoWorkerInfo *info)
 
 		if (so_retention_held(&why))
 			return psprintf("Retention is on hold, so the cleanup deletes nothing: %s", why);
-		return so_enable_scheduler ? NULL :
-			"The scheduler is off for this database (snapshot_ops.enable_scheduler): jobs run only on request.";
+		/* the worker's own settings, not this session's */
+		for (int j = 0; j < SO_NUM_JOBS; j++)
+			if (info->schedules[j].enabled)
+				return NULL;
+		return "The worker's scheduler is off (snapshot_ops.enable_scheduler, as the worker's database and role settings make it): jobs run only on request.";
 	}
 	if (info->launcher_pid == 0)
 		return psprintf("The snapshot_ops launcher is not running; the postmaster starts it again within %d seconds.",
@@ -116,7 +119,7 @@ so_absence_reason(const SoWorkerInfo *info)
 	switch (info->db_state)
 	{
 		case SO_DB_NO_BGWORKER:
-			return psprintf("No background worker slot is free: max_worker_processes is %d, of which snapshot_ops uses %d (its launcher and %d worker%s) and other background workers %d, and %d database%s wait%s for a worker. Raise max_worker_processes to at least %d (needs a restart); the launcher retries every %d seconds.",
+			return psprintf("No background worker slot is free: max_worker_processes is %d, of which snapshot_ops uses %d (its launcher and %d worker%s) and other background workers %d, and %d database%s wait%s to be looked at by a worker. Each waiting database that has snapshot_ops installed needs one more: raise max_worker_processes (needs a restart) to at most %d; the launcher retries every %d seconds.",
 							max_worker_processes, info->bgw_busy, info->bgw_busy - 1,
 							info->bgw_busy - 1 == 1 ? "" : "s",
 							Max(max_worker_processes - info->bgw_busy, 0),
@@ -128,10 +131,17 @@ so_absence_reason(const SoWorkerInfo *info)
 							info->nslots, info->nslots == 1 ? "" : "s",
 							info->nslots == 1 ? "is" : "are");
 		case SO_DB_BACKOFF:
+			/* timestamptz_to_str() returns a static buffer */
 			return psprintf("The worker failed %d time%s in a row, last at %s: %s. The next attempt is at %s.",
 							info->failures, info->failures == 1 ? "" : "s",
-							timestamptz_to_str(info->last_error_at),
-							info->last_error, timestamptz_to_str(info->retry_at));
+							pstrdup(timestamptz_to_str(info->last_error_at)),
+							info->last_error, pstrdup(timestamptz_to_str(info->retry_at)));
+		case SO_DB_STOPPED:
+			return psprintf("The worker was stopped for a command that needs the database to itself (DROP, ALTER or CREATE DATABASE); it starts again at %s.",
+							timestamptz_to_str(info->retry_at));
+		case SO_DB_CLOSED:
+			return psprintf("The database does not accept connections (ALLOW_CONNECTIONS false); the launcher looks at it again at %s.",
+							timestamptz_to_str(info->retry_at));
 		case SO_DB_UNSUPPORTED:
 			return psprintf("The worker cannot serve this database: %s.", info->last_error);
 		case SO_DB_NO_EXTENSION:
@@ -255,7 +265,8 @@ so_request_run(SoJob job, bool wait, SoOutcome *out)
 /*
  * snapshot_ops.run_job(job text, wait boolean DEFAULT false) RETURNS bigint
  *
- * Ask the worker to run a job now; returns the run id (job_runs.run_id).
+ * Ask the worker to run a job now; returns the run id (job_runs.run_id),
+ * or NULL with a NOTICE when job_runs could not give the run an id yet.
  * With wait, returns when the run has finished and raises an error if it
  * failed.  Errors: 22023 for an unknown job or NULL, 55000 when no worker
  * serves the database or it did not start the run within
@@ -309,6 +320,15 @@ snapshot_ops_run_job(PG_FUNCTION_ARGS)
 						out.run_id, name,
 						out.status == SO_RUN_NONE ? "ended" : so_run_status_names[out.status]),
 				 errdetail("%s", out.message[0] ? out.message : "See snapshot_ops.job_runs.")));
+	if (out.run_id == 0)
+	{
+		/* started, but job_runs could not be written yet (jobrec.c) */
+		ereport(NOTICE,
+				(errmsg("the %s run has no run id yet", name),
+				 errdetail("snapshot_ops.job_runs could not be written when the run started; the run is recorded, with an id, once it can be."),
+				 errhint("See the server log.")));
+		PG_RETURN_NULL();
+	}
 	PG_RETURN_INT64(out.run_id);
 }
 
@@ -386,6 +406,10 @@ so_worker_status_rows(FunctionCallInfo fcinfo, int ncols)
 		state = "waiting to retry";
 	else if (info.db_state == SO_DB_NO_BGWORKER || info.db_state == SO_DB_NO_SLOT)
 		state = "waiting for a slot";
+	else if (info.db_state == SO_DB_STOPPED)
+		state = "waiting to restart";
+	else if (info.db_state == SO_DB_CLOSED)
+		state = "waiting for connections";
 	reason = so_absence_reason(&info);
 
 	values[0] = BoolGetDatum(info.loaded);

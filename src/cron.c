@@ -31,6 +31,7 @@
 #include "compat.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
 #include "utils/builtins.h"
@@ -111,6 +112,21 @@ static bool cron_next_local(const CronSchedule *schedule, int64 from,
 static bool cron_utc_offset(pg_time_t t, pg_tz *tz, long *offset);
 
 /*
+ * At most maxbytes of s for an error message, cut at a character boundary
+ * of the database encoding (a cut character would make the message invalid
+ * in that encoding).
+ */
+static char *
+cron_excerpt(const char *s, int maxbytes)
+{
+	int			len = strlen(s);
+
+	if (len > maxbytes)
+		len = pg_mbcliplen(s, len, maxbytes);
+	return pnstrdup(s, len);
+}
+
+/*
  * Read one value of a field (a number or, where the field has them, a
  * three-letter name) at *p; advance *p past it.
  */
@@ -134,7 +150,7 @@ cron_parse_value(const char **p, const CronField *field, int *value,
 		{
 			if (v > 1000)
 				snprintf(errbuf, errlen, "%s value %.*s is out of range %d-%d.",
-						 field->name, (int) Min(s - *p, 20), *p,
+						 field->name, (int) Min(s - *p, 20), *p,	/* digits */
 						 field->min, field->max);
 			else
 				snprintf(errbuf, errlen, "%s value %ld is out of range %d-%d.",
@@ -160,7 +176,8 @@ cron_parse_value(const char **p, const CronField *field, int *value,
 		}
 	}
 
-	snprintf(errbuf, errlen, "%s field: unexpected \"%.10s\".", field->name, s);
+	snprintf(errbuf, errlen, "%s field: unexpected \"%s\".", field->name,
+			 cron_excerpt(s, 10));
 	return false;
 }
 
@@ -254,7 +271,8 @@ cron_parse_field(const char *text, const CronField *field, uint64 *bits,
 		}
 		if (*p == '\0')
 			break;
-		snprintf(errbuf, errlen, "%s field: unexpected \"%.10s\".", field->name, p);
+		snprintf(errbuf, errlen, "%s field: unexpected \"%s\".", field->name,
+				 cron_excerpt(p, 10));
 		return false;
 	}
 	return true;
@@ -381,8 +399,8 @@ cron_parse(const char *expr, CronSchedule *schedule, char *errbuf, size_t errlen
 					 "@reboot is not supported: the jobs run on a clock, and a run missed while the server was down runs once after start-up.");
 		else
 			snprintf(errbuf, errlen,
-					 "Unknown shorthand \"%.20s\"; use @hourly, @daily, @weekly, @monthly or @yearly.",
-					 buf);
+					 "Unknown shorthand \"%s\"; use @hourly, @daily, @weekly, @monthly or @yearly.",
+					 cron_excerpt(buf, 20));
 		return false;
 	}
 
@@ -711,6 +729,19 @@ cron_next_after(const CronSchedule *schedule, TimestampTz after, pg_tz *tz)
 	return DT_NOEND;
 }
 
+char *
+cron_trimmed(const char *expr)
+{
+	size_t		len;
+
+	while (isspace((unsigned char) *expr))
+		expr++;
+	len = strlen(expr);
+	while (len > 0 && isspace((unsigned char) expr[len - 1]))
+		len--;
+	return pnstrdup(expr, len);
+}
+
 /*
  * Look up a time zone the way the TimeZone setting does.  See cron.h.
  */
@@ -722,6 +753,15 @@ cron_timezone(const char *name)
 	double		hours;
 
 	if (name == NULL || name[0] == '\0')
+		return NULL;
+
+	/*
+	 * SET TimeZone reads "INTERVAL '+03:00'" as an SQL interval, pg_tzset()
+	 * as a POSIX zone of the opposite sign: refused rather than misread.
+	 */
+	while (isspace((unsigned char) *name))
+		name++;
+	if (pg_strncasecmp(name, "interval", 8) == 0)
 		return NULL;
 
 	/* a number of hours, east of UTC positive (SQL, not POSIX, sign) */

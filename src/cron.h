@@ -73,6 +73,9 @@ typedef struct CronSchedule
 extern bool cron_parse(const char *expr, CronSchedule *schedule,
 					   char *errbuf, size_t errlen);
 
+/* expr without leading and trailing blanks, as cron_parse() reads it (palloc'd). */
+extern char *cron_trimmed(const char *expr);
+
 /* Is the schedule fixed-time (neither minute nor hour field star)? */
 extern bool cron_is_fixed_time(const CronSchedule *schedule);
 
@@ -110,7 +113,9 @@ extern TimestampTz cron_next_after(const CronSchedule *schedule,
  * Look up a time zone as PostgreSQL's TimeZone setting reads it: a number
  * is hours east of UTC ("+03", "-4.5", as SET TimeZone = '+03'), anything
  * else a zone name or POSIX zone specification for pg_tzset().  NULL when
- * the zone is unknown, out of range, or uses leap seconds.
+ * the zone is unknown, out of range, or uses leap seconds, and for the
+ * "INTERVAL '...'" form, which SET TimeZone reads as an SQL interval (east
+ * positive) and pg_tzset() would read as a POSIX string (west positive).
  */
 extern pg_tz *cron_timezone(const char *name);
 

@@ -9,7 +9,8 @@
  * accessed by other users" while any backend is connected to the database;
  * they only terminate autovacuum workers themselves.  This ProcessUtility
  * hook, installed in every backend when the library is preloaded, sends
- * SIGTERM to the worker of the database concerned before the command runs;
+ * SIGTERM to the worker of the database concerned before the command runs
+ * (telling the launcher first that this exit is no failure);
  * the command then waits (up to five seconds) for it to go away, as it
  * waits for autovacuum.  The launcher starts the worker again after
  * SO_RETRY_SECONDS if the database still exists and has the extension.
@@ -78,7 +79,7 @@ so_stop_worker_of(const char *dbname)
 	if (!so_database_ownercheck(dboid, GetUserId()))
 		return;
 
-	pid = so_worker_pid(dboid);
+	pid = so_worker_stop_for_command(dboid);
 	if (pid != 0 && kill(pid, SIGTERM) == 0)
 		ereport(DEBUG1,
 				(errmsg_internal("snapshot_ops: stopped worker %d of database \"%s\"",

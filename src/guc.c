@@ -31,6 +31,7 @@
 #include "cron.h"
 #include "guc.h"
 #include "shmem.h"
+#include "spi_util.h"
 
 /* Longest interval accepted by the interval parameters. */
 #define SO_MAX_INTERVAL_YEARS	100
@@ -119,7 +120,7 @@ so_check_schedule(char **newval, void **extra, GucSource source)
 
 	if (!cron_parse(*newval, &schedule, errbuf, sizeof(errbuf)))
 	{
-		GUC_check_errmsg("invalid cron schedule \"%s\"", *newval ? *newval : "");
+		GUC_check_errmsg("invalid cron schedule \"%s\"", so_clip(*newval ? *newval : "", -1));
 		GUC_check_errdetail("%s", errbuf);
 		GUC_check_errhint("A schedule is five fields, minute hour day-of-month month day-of-week, for example \"0 2 * * *\".");
 		return false;
@@ -139,8 +140,8 @@ so_check_timezone(char **newval, void **extra, GucSource source)
 		return true;
 	if (cron_timezone(*newval) == NULL)
 	{
-		GUC_check_errmsg("time zone \"%s\" is not recognized", *newval);
-		GUC_check_errhint("Use a name from pg_timezone_names, such as \"UTC\" or \"Europe/Berlin\", a number of hours east of UTC such as \"+03\", or an empty string for the server's TimeZone.");
+		GUC_check_errmsg("time zone \"%s\" is not recognized", so_clip(*newval, -1));
+		GUC_check_errhint("Use a name from pg_timezone_names, such as \"UTC\" or \"Europe/Berlin\", a number of hours east of UTC such as \"+03\", or an empty string for the server's TimeZone (the INTERVAL form of TimeZone is not accepted).");
 		return false;
 	}
 	return true;
@@ -157,7 +158,7 @@ so_check_interval(char **newval, void **extra, GucSource source)
 
 	if (*newval == NULL || !so_parse_interval(*newval, &span))
 	{
-		GUC_check_errmsg("invalid interval \"%s\"", *newval ? *newval : "");
+		GUC_check_errmsg("invalid interval \"%s\"", so_clip(*newval ? *newval : "", -1));
 		GUC_check_errhint("Use an interval such as \"30 days\" or \"12 hours\".");
 		return false;
 	}
@@ -195,7 +196,7 @@ so_check_databases(char **newval, void **extra, GucSource source)
 	pfree(copy);
 	if (!ok)
 	{
-		GUC_check_errmsg("invalid list of databases \"%s\"", *newval);
+		GUC_check_errmsg("invalid list of databases \"%s\"", so_clip(*newval, -1));
 		GUC_check_errhint("Give database names separated by commas; double-quote names that need it.");
 		return false;
 	}

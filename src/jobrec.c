@@ -70,6 +70,7 @@ static List *so_records = NIL;
 static MemoryContext so_rec_cxt = NULL;
 static MemoryContext so_rec_tmp_cxt = NULL;	/* one attempt's garbage */
 static TimestampTz so_rec_retry_at = 0;
+static bool so_rec_failing = false;	/* the last attempt to write failed */
 
 /*
  * Plans kept for the life of the process.  Their SQL names its tables by
@@ -108,6 +109,8 @@ so_rec_context(void)
  * owner and a short lock_timeout: in a transaction of its own when none is
  * open, else in a subtransaction.  An error is caught (*error, in the
  * caller's memory context) and undone; returns whether work() succeeded.
+ * In a subtransaction, a query cancel is undone and thrown again: it
+ * belongs to the statement the bookkeeping runs in.
  */
 static bool
 so_rec_try(SoRecWork work, void *arg, char **error)
@@ -177,6 +180,14 @@ so_rec_try(SoRecWork work, void *arg, char **error)
 		{
 			RollbackAndReleaseCurrentSubTransaction();
 			CurrentResourceOwner = oldowner;
+
+			/*
+			 * A cancel (pg_cancel_backend(), statement_timeout) is the
+			 * caller's, not a failure to record: it ends the statement
+			 * (CALL run_cleanup()), which records the run as failed.
+			 */
+			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+				ReThrowError(edata);
 		}
 		if (error)
 			*error = edata->message;
@@ -308,6 +319,17 @@ so_rec_write(void *arg)
 	ListCell   *lc;
 	bool		ended = false;
 
+	/*
+	 * Run ids first: nextval does not lock job_runs, preparing the
+	 * statements does, so a run gets its id even while the table is locked.
+	 */
+	foreach(lc, so_records)
+	{
+		SoRunRecord *rec = lfirst(lc);
+
+		if (rec->dirty && rec->run_id == 0)
+			so_rec_nextval(&rec->run_id);
+	}
 	so_rec_prepare();
 	foreach(lc, so_records)
 	{
@@ -334,13 +356,13 @@ void
 so_rec_flush(bool force)
 {
 	ListCell   *lc;
-	bool		any = false;
+	int			dirty = 0;
 	char	   *error = NULL;
 	MemoryContext cxt;
 
 	foreach(lc, so_records)
-		any |= ((SoRunRecord *) lfirst(lc))->dirty;
-	if (!any)
+		dirty += ((SoRunRecord *) lfirst(lc))->dirty;
+	if (dirty == 0)
 		return;
 	if (!force && GetCurrentTimestamp() < so_rec_retry_at)
 		return;
@@ -350,14 +372,16 @@ so_rec_flush(bool force)
 	cxt = MemoryContextSwitchTo(so_rec_tmp_cxt);
 	if (so_rec_try(so_rec_write, NULL, &error))
 	{
+		if (so_rec_failing)
+			ereport(LOG,
+					(errmsg_plural("snapshot_ops: snapshot_ops.job_runs can be written again; %d kept run record is written",
+								   "snapshot_ops: snapshot_ops.job_runs can be written again; %d kept run records are written",
+								   dirty, dirty)));
+		so_rec_failing = false;
 		foreach(lc, so_records)
 		{
 			SoRunRecord *rec = lfirst(lc);
 
-			if (rec->dirty && rec->failures > 0)
-				ereport(LOG,
-						(errmsg("snapshot_ops: recorded run " INT64_FORMAT " in snapshot_ops.job_runs after %d failed attempts",
-								rec->run_id, rec->failures)));
 			rec->dirty = false;
 			if (rec->ended)
 			{
@@ -373,6 +397,13 @@ so_rec_flush(bool force)
 	}
 	else
 	{
+		/* said once per episode, not once per record or attempt */
+		ereport(so_rec_failing ? DEBUG1 : WARNING,
+				(errmsg("snapshot_ops: could not write snapshot_ops.job_runs: %s", error),
+				 errdetail_plural("%d run record is kept and written when the table can be written (tried every %d seconds); the runs themselves are not affected.",
+								  "%d run records are kept and written when the table can be written (tried every %d seconds); the runs themselves are not affected.",
+								  dirty, dirty, SO_RECORD_RETRY_SECONDS)));
+		so_rec_failing = true;
 		foreach(lc, so_records)
 		{
 			SoRunRecord *rec = lfirst(lc);
@@ -380,13 +411,7 @@ so_rec_flush(bool force)
 			if (!rec->dirty)
 				continue;
 			if (rec->failures++ == 0)
-			{
 				rec->first_failure = GetCurrentTimestamp();
-				ereport(WARNING,
-						(errmsg("snapshot_ops: could not record run " INT64_FORMAT " in snapshot_ops.job_runs: %s",
-								rec->run_id, error),
-						 errdetail("The record is kept and written when the table can be written; the run itself is not affected.")));
-			}
 			if (rec->last_error)
 				pfree(rec->last_error);
 			rec->last_error = MemoryContextStrdup(so_rec_cxt, error);
@@ -424,23 +449,14 @@ so_rec_nextval(void *arg)
 }
 
 SoRunRecord *
-so_rec_begin(SoJob job, SoTrigger trigger, char **error)
+so_rec_begin(SoJob job, SoTrigger trigger)
 {
 	SoRunRecord *rec;
-	int64		run_id = 0;
 	MemoryContext cxt;
-
-	if (!so_rec_try(so_rec_nextval, &run_id, error))
-	{
-		ereport(WARNING,
-				(errmsg("snapshot_ops: the %s run goes unrecorded: no run id from snapshot_ops.job_runs: %s",
-						so_job_names[job], *error)));
-		return NULL;
-	}
 
 	cxt = MemoryContextSwitchTo(so_rec_context());
 	rec = palloc0(sizeof(SoRunRecord));
-	rec->run_id = run_id;
+	rec->run_id = 0;			/* from the first write */
 	rec->job = job;
 	rec->trigger = trigger;
 	rec->pid = MyProcPid;
@@ -450,7 +466,18 @@ so_rec_begin(SoJob job, SoTrigger trigger, char **error)
 	so_records = lappend(so_records, rec);
 	MemoryContextSwitchTo(cxt);
 
-	so_rec_flush(true);
+	/* a cancel thrown again by the write: the run does not start */
+	PG_TRY();
+	{
+		so_rec_flush(true);
+	}
+	PG_CATCH();
+	{
+		so_records = list_delete_ptr(so_records, rec);
+		pfree(rec);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return rec;
 }
 
@@ -478,15 +505,27 @@ so_rec_progress(SoRunRecord *rec, int64 rows, const char *message)
 	so_rec_flush(false);
 }
 
-void
+int64
 so_rec_end(SoRunRecord *rec, SoRunStatus status, int64 rows,
 		   const char *message)
 {
+	int64		run_id;
+	char	   *error;
+
 	rec->ended = true;
 	rec->status = status;
 	rec->finished_at = GetCurrentTimestamp();
 	so_rec_set(rec, rows, message);
+
+	/*
+	 * The id, if the run has none yet: the caller reports it, and rec is
+	 * freed once written.  If even this fails, the write tries again.
+	 */
+	if (rec->run_id == 0)
+		(void) so_rec_try(so_rec_nextval, &rec->run_id, &error);
+	run_id = rec->run_id;
 	so_rec_flush(true);
+	return run_id;
 }
 
 bool
@@ -509,27 +548,36 @@ static void
 so_rec_startup_work(void *arg)
 {
 	SoRecStartup *st = (SoRecStartup *) arg;
-	Oid			argtypes[1] = {INT4OID};
-	Datum		values[1];
+	Oid			argtypes[2] = {INT4OID, TIMESTAMPTZOID};
+	Datum		values[2];
 
 	/*
 	 * Runs whose process is gone: nobody will record their end.  A process
-	 * with the same pid that started after the run did is another one.
+	 * with the same pid that started after the run did is another one:
+	 * this worker too, when a server restarted in its own pid namespace
+	 * (a container) hands it the pid of the worker that left the run.
 	 */
 	values[0] = Int32GetDatum(MyProcPid);
+	values[1] = TimestampTzGetDatum(MyStartTimestamp);
 	if (SPI_execute_with_args("UPDATE snapshot_ops.job_runs r"
 							  " SET status = 'interrupted', finished_at = pg_catalog.now(),"
 							  "     message = pg_catalog.concat_ws('; ', r.message,"
 							  "               'the run ended without recording its end (its process exited or the server stopped)')"
 							  " WHERE r.status OPERATOR(pg_catalog.=) 'running'"
-							  "   AND COALESCE(r.worker_pid, 0) OPERATOR(pg_catalog.<>) $1"
+							  "   AND (COALESCE(r.worker_pid, 0) OPERATOR(pg_catalog.<>) $1"
+							  "        OR r.started_at OPERATOR(pg_catalog.<) $2)"
 							  "   AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_get_activity(COALESCE(r.worker_pid, -1)) a"
 							  "                    WHERE a.backend_start OPERATOR(pg_catalog.<=) r.started_at)",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not mark interrupted runs");
 	st->interrupted = SPI_processed;
 
-	if (SPI_execute("SELECT r.job, pg_catalog.max(r.started_at) FROM snapshot_ops.job_runs r GROUP BY r.job",
+	/*
+	 * When each job last ran: the later of start and end, since a run
+	 * covers the scheduled times that pass while it lasts.
+	 */
+	if (SPI_execute("SELECT r.job, pg_catalog.max(GREATEST(r.started_at, r.finished_at))"
+					" FROM snapshot_ops.job_runs r GROUP BY r.job",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the job history");
 	for (uint64 i = 0; i < SPI_processed; i++)

@@ -197,7 +197,9 @@ so_try_toplevel(const char *sql, MemoryContext cxt)
  * reached snapshot_ops.gin_rebuild_threshold.  Only when there is such
  * work are the backends waiting for the run released first (with the
  * outcome of the VACUUMs): a concurrent rebuild waits for every older
- * snapshot, theirs included.  Appends what it did to res->msg.
+ * snapshot, theirs included.  For the same reason a rebuild gives way
+ * (postponed, not failed) when a caller asks for the next vacuum run
+ * meanwhile.  Appends what it did to res->msg.
  */
 static void
 so_job_gin(const char *schema, SoRunResult *res, TimestampTz started)
@@ -257,8 +259,27 @@ so_job_gin(const char *schema, SoRunResult *res, TimestampTz started)
 		if (!info->rebuild_due)
 			continue;
 		CHECK_FOR_INTERRUPTS();
+
+		/*
+		 * A caller waiting for the next vacuum run holds a snapshot that
+		 * REINDEX CONCURRENTLY would wait for while the caller waits for
+		 * this run to end: give way, a later run rebuilds the index.
+		 */
+		if (so_worker_requested(SO_JOB_VACUUM))
+		{
+			appendStringInfo(&res->msg, "; rebuild of %s (%.0f%% of its entries empty) postponed: a caller is waiting for the next vacuum run",
+							 info->index_name, info->empty_fraction * 100);
+			continue;
+		}
 		failure = so_try_toplevel(psprintf("REINDEX INDEX CONCURRENTLY %s.%s",
 										   schema, quote_identifier(info->index_name)), cxt);
+		if (failure && so_worker_requested(SO_JOB_VACUUM))
+		{
+			/* its snapshot held the rebuild up; the leftover goes next run */
+			appendStringInfo(&res->msg, "; rebuild of %s (%.0f%% of its entries empty) gave way to a caller waiting for the next vacuum run: %s",
+							 info->index_name, info->empty_fraction * 100, failure);
+			continue;
+		}
 		if (failure)
 		{
 			appendStringInfo(&res->msg, "; rebuilding %s (%.0f%% of its entries empty) failed: %s",
@@ -349,7 +370,7 @@ so_job_cleanup(SoRunRecord *rec, SoRunResult *res)
 		CHECK_FOR_INTERRUPTS();
 		snprintf(activity, sizeof(activity),
 				 "snapshot_ops cleanup: run " INT64_FORMAT ", batch " INT64_FORMAT,
-				 rec ? so_rec_run_id(rec) : 0, run.batches + 1);
+				 so_rec_run_id(rec), run.batches + 1);
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		pgstat_report_activity(STATE_RUNNING, activity);
@@ -359,27 +380,37 @@ so_job_cleanup(SoRunRecord *rec, SoRunResult *res)
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(cxt);
 
+		/* what has committed, for the record even if a later batch fails */
+		res->rows = run.counts.sessions;
+		resetStringInfo(&res->msg);
+		appendStringInfoString(&res->msg, so_cleanup_describe(&run));
 		if (run.done || run.held)
 			break;
-		if (rec != NULL)
-			so_rec_progress(rec, run.counts.sessions, so_cleanup_describe(&run));
+		so_rec_progress(rec, run.counts.sessions, res->msg.data);
 	}
-	res->rows = run.counts.sessions;
 	res->skipped = run.held;
-	appendStringInfoString(&res->msg, so_cleanup_describe(&run));
 }
 
-void
+SoRunStatus
 so_job_run(SoJob job, SoTrigger trigger)
 {
 	SoRunRecord *rec;
 	int64		run_id;
+	int64		start_id;
 	TimestampTz started;
 	int64		ms;
 	SoRunResult *res;
 	SoRunStatus status;
-	char	   *unrecorded = NULL;
 	char		activity[64];
+
+	/* take the requests first: one withdrawn meanwhile has nothing to run */
+	if (so_run_begin(job, trigger) == 0)
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("snapshot_ops: the %s request was withdrawn before its run started",
+								 so_job_names[job])));
+		return SO_RUN_NONE;
+	}
 
 	if (so_run_cxt == NULL)
 		so_run_cxt = AllocSetContextCreate(TopMemoryContext,
@@ -391,10 +422,10 @@ so_job_run(SoJob job, SoTrigger trigger)
 	initStringInfo(&res->msg);
 
 	started = GetCurrentTimestamp();
-	rec = so_rec_begin(job, trigger, &unrecorded);
+	rec = so_rec_begin(job, trigger);
 	MemoryContextSwitchTo(so_run_cxt);
-	run_id = rec ? so_rec_run_id(rec) : 0;
-	(void) so_run_begin(job, run_id, trigger);
+	run_id = start_id = so_rec_run_id(rec);
+	so_run_set_id(job, run_id);
 
 	snprintf(activity, sizeof(activity), "snapshot_ops %s: run " INT64_FORMAT,
 			 so_job_names[job], run_id);
@@ -422,15 +453,13 @@ so_job_run(SoJob job, SoTrigger trigger)
 	PG_END_TRY();
 	MemoryContextSwitchTo(so_run_cxt);
 
-	if (unrecorded != NULL)
-		appendStringInfo(&res->msg, " (not recorded in snapshot_ops.job_runs: %s)",
-						 unrecorded);
 	status = res->failed ? SO_RUN_FAILED :
 		res->skipped ? SO_RUN_SKIPPED : SO_RUN_SUCCEEDED;
 	ms = TimestampDifferenceMilliseconds(started, GetCurrentTimestamp());
-	if (rec != NULL)
-		so_rec_end(rec, status, res->rows, res->msg.data);
+	run_id = so_rec_end(rec, status, res->rows, res->msg.data);
 	MemoryContextSwitchTo(so_run_cxt);
+	if (run_id != start_id)
+		so_run_set_id(job, run_id);	/* job_runs gave it only now */
 	so_run_end(job, status, res->rows, ms, res->msg.data);
 
 	ereport(res->failed ? WARNING : LOG,
@@ -438,4 +467,5 @@ so_job_run(SoJob job, SoTrigger trigger)
 					so_job_names[job], run_id, so_run_status_names[status], ms),
 			 errdetail_internal("%s", res->msg.data)));
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return status;
 }

@@ -23,8 +23,10 @@ extern const char *const so_table_names[SO_NUM_TABLES];
  * is recorded in snapshot_ops.job_runs (jobrec.c) and its progress and
  * outcome published to the backends that asked for it (shmem.c).  A
  * failure of the job is recorded, logged and swallowed, leaving no
- * transaction open; only SIGTERM (FATAL) ends the process.
+ * transaction open; only SIGTERM (FATAL) ends the process.  Returns the
+ * run's status; SO_RUN_NONE when a manual run found its requests all
+ * withdrawn and did not start.
  */
-extern void so_job_run(SoJob job, SoTrigger trigger);
+extern SoRunStatus so_job_run(SoJob job, SoTrigger trigger);
 
 #endif							/* SNAPSHOT_OPS_JOBS_H */

@@ -67,6 +67,9 @@
 /* A worker that served this long before failing starts a new series. */
 #define SO_STABLE_SECONDS	60
 
+/* How often a database that does not accept connections is looked at. */
+#define SO_CLOSED_RECHECK_SECONDS	60
+
 /* What the launcher remembers of a database whose worker failed. */
 typedef struct SoTrack
 {
@@ -89,7 +92,8 @@ static void so_queue_database(Oid dboid);
 static void so_queue_all_databases(void);
 static void so_launcher_collect(void);
 static void so_launcher_start_queued(void);
-static bool so_database_eligible(Oid dboid, char *name, Size namelen, bool *listed);
+static bool so_database_eligible(Oid dboid, char *name, Size namelen,
+								 bool *listed, bool *closed);
 static char *so_database_name(Oid dboid);
 static bool so_start_worker(Oid dboid, const char *dbname, int slotno);
 static long so_launcher_timeout(void);
@@ -303,6 +307,26 @@ so_worker_gone(int slotno, const SoSlotExit *ex)
 	char	   *dbname;
 	int			delay;
 
+	/* stopped so that DROP/ALTER DATABASE can run: no failure */
+	if (ex->stopped_for_command)
+	{
+		dbname = so_database_name(ex->dboid);
+		if (dbname == NULL)
+		{
+			/* dropped */
+			so_db_forget(ex->dboid);
+			t->retry_at = 0;
+			t->failures = 0;
+			return;
+		}
+		t->retry_at = TimestampTzPlusMilliseconds(now, SO_RETRY_SECONDS * 1000);
+		so_db_set_pause(ex->dboid, SO_DB_STOPPED, t->retry_at);
+		ereport(LOG,
+				(errmsg("snapshot_ops worker for database \"%s\" stopped for a command that needs the database to itself",
+						dbname),
+				 errdetail("It starts again in %d seconds.", SO_RETRY_SECONDS)));
+		return;
+	}
 	if (ex->action == SO_EXIT_RESTART)
 	{
 		t->failures = 0;
@@ -420,6 +444,7 @@ so_launcher_start_queued(void)
 		char		dbname[NAMEDATALEN];
 		SoTrack    *t = so_track(dboid, false);
 		bool		listed;
+		bool		closed;
 		int			slotno;
 
 		/* a worker exists already (it checks the extension itself) */
@@ -428,10 +453,18 @@ so_launcher_start_queued(void)
 			so_queue = list_delete_first(so_queue);
 			continue;
 		}
-		if (!so_database_eligible(dboid, dbname, sizeof(dbname), &listed))
+		if (!so_database_eligible(dboid, dbname, sizeof(dbname), &listed, &closed))
 		{
 			if (!listed)
 				so_db_set_state(dboid, SO_DB_NOT_LISTED);
+			else if (closed)
+			{
+				/* ALTER DATABASE ... ALLOW_CONNECTIONS false, for a while */
+				t = so_track(dboid, true);
+				t->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  SO_CLOSED_RECHECK_SECONDS * 1000);
+				so_db_set_pause(dboid, SO_DB_CLOSED, t->retry_at);
+			}
 			so_queue = list_delete_first(so_queue);
 			continue;
 		}
@@ -444,8 +477,11 @@ so_launcher_start_queued(void)
 			if (so_no_slot_logged != list_length(so_queue))
 				ereport(LOG,
 						(errmsg("snapshot_ops launcher has no free worker slot"),
-						 errdetail("%d databases wait for a worker; all %d slots of snapshot_ops.max_workers are in use.",
-								   list_length(so_queue), so_slot_count()),
+						 errdetail("%d database%s wait%s for a worker; all %d slot%s of snapshot_ops.max_workers %s in use.",
+								   list_length(so_queue), list_length(so_queue) == 1 ? "" : "s",
+								   list_length(so_queue) == 1 ? "s" : "",
+								   so_slot_count(), so_slot_count() == 1 ? "" : "s",
+								   so_slot_count() == 1 ? "is" : "are"),
 						 errhint("Raise snapshot_ops.max_workers (and max_worker_processes); both need a restart.")));
 			so_no_slot_logged = list_length(so_queue);
 			return;
@@ -458,16 +494,19 @@ so_launcher_start_queued(void)
 }
 
 /*
- * May a worker run in this database?  It must exist, accept connections,
- * not be a template and be listed in snapshot_ops.databases (*listed).
+ * May a worker run in this database?  It must exist, accept connections
+ * (*closed when it is a listed database that does not), not be a template
+ * and be listed in snapshot_ops.databases (*listed).
  */
 static bool
-so_database_eligible(Oid dboid, char *name, Size namelen, bool *listed)
+so_database_eligible(Oid dboid, char *name, Size namelen, bool *listed,
+					 bool *closed)
 {
 	HeapTuple	tup;
 	bool		ok = false;
 
 	*listed = true;
+	*closed = false;
 	StartTransactionCommand();
 	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
 	if (HeapTupleIsValid(tup))
@@ -477,6 +516,7 @@ so_database_eligible(Oid dboid, char *name, Size namelen, bool *listed)
 		strlcpy(name, NameStr(db->datname), namelen);
 		*listed = so_database_listed(name);
 		ok = db->datallowconn && !db->datistemplate && *listed;
+		*closed = !db->datallowconn && !db->datistemplate && *listed;
 		ReleaseSysCache(tup);
 	}
 	else
@@ -548,11 +588,12 @@ so_start_worker(Oid dboid, const char *dbname, int slotno)
 		ereport(WARNING,
 				(errmsg("could not start the snapshot_ops worker for database \"%s\": no background worker slot is free",
 						dbname),
-				 errdetail("max_worker_processes is %d, of which snapshot_ops uses %d (its launcher and %d workers) and other background workers %d; %d databases wait for a worker.",
-						   max_worker_processes, ours + 1, ours,
+				 errdetail("max_worker_processes is %d, of which snapshot_ops uses %d (its launcher and %d worker%s) and other background workers %d; %d database%s wait%s to be looked at by a worker.",
+						   max_worker_processes, ours + 1, ours, ours == 1 ? "" : "s",
 						   Max(max_worker_processes - ours - 1, 0),
-						   list_length(so_queue)),
-				 errhint("Raise max_worker_processes to at least %d (needs a restart); the launcher retries every %d seconds meanwhile.",
+						   list_length(so_queue), list_length(so_queue) == 1 ? "" : "s",
+						   list_length(so_queue) == 1 ? "s" : ""),
+				 errhint("Each waiting database that has snapshot_ops installed needs one more: raise max_worker_processes (needs a restart) to at most %d; the launcher retries every %d seconds meanwhile.",
 						 max_worker_processes + list_length(so_queue), SO_RETRY_SECONDS)));
 	so_no_bgw_logged = list_length(so_queue);
 	so_bgw_shortage = true;

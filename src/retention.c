@@ -39,6 +39,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -296,6 +297,7 @@ so_cleanup_start(SoCleanupRun *run, const Interval *older_than, int batch_size)
 	if (batch_size <= 0)
 		batch_size = so_cleanup_batch_size;
 	run->batch_size = batch_size;
+	run->cxt = CurrentMemoryContext;
 	run->include_running = (so_retention_mode == SO_RETENTION_BOUNDED);
 	run->cutoff = so_cutoff(older_than, GetCurrentTimestamp());
 	TIMESTAMP_NOBEGIN(run->resume_at);
@@ -319,7 +321,7 @@ so_cleanup_step(SoCleanupRun *run)
 	{
 		/* the run stops at the hold; what it deleted before stays deleted */
 		run->held = true;
-		run->held_why = MemoryContextStrdup(TopMemoryContext, run->held_why);
+		run->held_why = MemoryContextStrdup(run->cxt, run->held_why);
 		run->done = true;
 		return 0;
 	}
@@ -541,6 +543,8 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 	int			batch_size;
 	SoCleanupRun run;
 	SoRunRecord *volatile rec = NULL;
+	volatile bool in_batch = false;
+	volatile int64 run_id = 0;
 	TimestampTz run_start = GetCurrentTimestamp();
 	MemoryContext cxt = CurrentMemoryContext;
 
@@ -556,6 +560,8 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 
 	/* deletes rows: never against SQL this library does not know */
 	so_require_version(SO_SQL_1_0, "snapshot_ops.run_cleanup()");
+	PreventCommandIfReadOnly("CALL snapshot_ops.run_cleanup()");
+	PreventCommandDuringRecovery("CALL snapshot_ops.run_cleanup()");
 	if (PG_ARGISNULL(0))
 		so_get_retention_period(&older_than);
 	else
@@ -572,55 +578,60 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect_ext failed");
 	if (so_rec_has_1_1())
 	{
-		char	   *error;
-
-		rec = so_rec_begin(SO_JOB_CLEANUP, SO_TRIGGER_CALL, &error);
+		rec = so_rec_begin(SO_JOB_CLEANUP, SO_TRIGGER_CALL);
 		SPI_commit();
 	}
 
-	for (;;)
+	/*
+	 * The batches and their progress records.  Any error (a batch's, or a
+	 * cancel that lands while a record is written) is recorded as the
+	 * run's failure and then handed to the caller.
+	 */
+	PG_TRY();
 	{
-		CHECK_FOR_INTERRUPTS();
-		BeginInternalSubTransaction(NULL);
-		PG_TRY();
+		for (;;)
 		{
+			CHECK_FOR_INTERRUPTS();
+			BeginInternalSubTransaction(NULL);
+			in_batch = true;
 			(void) so_cleanup_step(&run);
 			ReleaseCurrentSubTransaction();
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			/* record the failure, then let the caller have the error */
+			in_batch = false;
 			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
+			SPI_commit();
+			if (run.done || run.held)
+				break;
 			if (rec != NULL)
 			{
-				so_rec_end(rec, SO_RUN_FAILED, run.counts.sessions,
-						   psprintf("%s; then %s", so_cleanup_describe(&run),
-									edata->message));
+				so_rec_progress(rec, run.counts.sessions, so_cleanup_describe(&run));
 				SPI_commit();
 			}
-			ReThrowError(edata);
+			elog(DEBUG1, "snapshot_ops.run_cleanup: %s", so_cleanup_describe(&run));
 		}
-		PG_END_TRY();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(cxt);
-		SPI_commit();
-		if (rec != NULL && !run.done && !run.held)
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (in_batch)
+			RollbackAndReleaseCurrentSubTransaction();
+		if (rec != NULL)
 		{
-			so_rec_progress(rec, run.counts.sessions, so_cleanup_describe(&run));
+			(void) so_rec_end(rec, SO_RUN_FAILED, run.counts.sessions,
+							  psprintf("%s; then %s", so_cleanup_describe(&run),
+									   edata->message));
 			SPI_commit();
 		}
-		if (run.done || run.held)
-			break;
-		elog(DEBUG1, "snapshot_ops.run_cleanup: %s", so_cleanup_describe(&run));
+		ReThrowError(edata);
 	}
+	PG_END_TRY();
 	if (rec != NULL)
 	{
-		so_rec_end(rec, run.held ? SO_RUN_SKIPPED : SO_RUN_SUCCEEDED,
-				   run.counts.sessions, so_cleanup_describe(&run));
+		run_id = so_rec_end(rec, run.held ? SO_RUN_SKIPPED : SO_RUN_SUCCEEDED,
+							run.counts.sessions, so_cleanup_describe(&run));
 		SPI_commit();
 	}
 	SPI_finish();
@@ -635,7 +646,7 @@ snapshot_ops_run_cleanup(PG_FUNCTION_ARGS)
 					   TimestampDifferenceMilliseconds(run_start, GetCurrentTimestamp()),
 					   run.longest_ms, batch_size,
 					   run.include_running ? "bounded" : "finished",
-					   rec != NULL ? psprintf("; run " INT64_FORMAT " in snapshot_ops.job_runs", so_rec_run_id(rec)) : "",
+					   run_id != 0 ? psprintf("; run " INT64_FORMAT " in snapshot_ops.job_runs", run_id) : "",
 					   run.held ? psprintf("; stopped: %s", run.held_why) : "")));
 	PG_RETURN_VOID();
 }

@@ -20,6 +20,7 @@
 #define SNAPSHOT_OPS_RETENTION_H
 
 #include "datatype/timestamp.h"
+#include "utils/palloc.h"
 
 /* Rows deleted (or, for a dry run, that would be deleted), per table. */
 typedef struct SoCleanupCounts
@@ -48,14 +49,16 @@ typedef struct SoCleanupRun
 	int64		longest_ms;
 	bool		done;			/* no expired snapshot left */
 	bool		held;			/* stopped by a retention hold */
-	char	   *held_why;
+	char	   *held_why;		/* in cxt */
+	MemoryContext cxt;			/* the caller's, at so_cleanup_start() */
 } SoCleanupRun;
 
 /*
  * Start a run: cutoff = now (the clock, once) - older_than (NULL:
  * snapshot_ops.retention_period), batch_size (<= 0: the GUC) and the
  * status set of snapshot_ops.retention_mode.  ERROR for a non-positive
- * interval or batch size.
+ * interval or batch size.  What the run keeps (held_why) lives in the
+ * current memory context, which must outlast the run's transactions.
  */
 extern void so_cleanup_start(SoCleanupRun *run, const Interval *older_than,
 							 int batch_size);

@@ -29,6 +29,11 @@
  *	run:	  NONE --so_run_begin--> WORK --so_run_work_done--> UPKEEP
  *			  --so_run_end--> NONE;  WORK --so_run_end--> NONE
  *
+ * so_run_begin takes the requests under the lock, so a manual run whose
+ * last requester withdrew before it does not start; the run's id (from
+ * job_runs, written after so_run_begin) is published by so_run_set_id,
+ * and only then do requesters see the run as started.
+ *
  * A backend's request (SoTicket) names the run that serves it: the run in
  * WORK when it posts (it joins that run), else the next run, which takes
  * every pending request when it begins, whatever started it (a schedule
@@ -89,7 +94,8 @@ typedef struct SoJobState
 	uint64		runs_started;	/* generation of the current/last run */
 	uint64		runs_worked;	/* last run whose work is done */
 	int			run_waiters;	/* backends waiting for the current run */
-	int64		run_id;
+	int64		run_id;			/* 0 while job_runs gave it none */
+	bool		run_id_known;	/* so_run_set_id() was called */
 	SoOutcome	outcomes[SO_OUTCOMES];	/* by generation % SO_OUTCOMES */
 	SoSchedule	schedule;
 } SoJobState;
@@ -106,6 +112,7 @@ typedef struct SoWorkerSlot
 	TimestampTz ready_at;
 	int			sql_version;
 	SoExitAction exit_action;
+	bool		stop_requested; /* stopped for a database command */
 	char		exit_error[SO_MESSAGE_LEN];
 	SoJobState	jobs[SO_NUM_JOBS];
 } SoWorkerSlot;
@@ -498,15 +505,22 @@ so_request_poll(SoTicket *ticket, SoOutcome *out)
 		}
 		result = SO_POLL_LOST;
 	}
-	else if (js->runs_started >= ticket->target)
+	else if (js->runs_started > ticket->target ||
+			 (js->runs_started == ticket->target && js->run_id_known))
 	{
 		out->gen = ticket->target;
-		out->run_id = js->run_id;
+		out->run_id = js->runs_started == ticket->target ? js->run_id :
+			so_outcome(js, ticket->target)->run_id;
 		out->status = SO_RUN_RUNNING;
 		result = SO_POLL_STARTED;
 	}
 	else
+	{
+		/* taken, but its id is being recorded: it has started */
+		if (js->runs_started == ticket->target)
+			out->gen = ticket->target;
 		result = SO_POLL_PENDING;
+	}
 	LWLockRelease(so_shared->lock);
 	return result;
 }
@@ -603,17 +617,20 @@ so_worker_info(Oid dboid, SoWorkerInfo *info)
 }
 
 pid_t
-so_worker_pid(Oid dboid)
+so_worker_stop_for_command(Oid dboid)
 {
 	SoWorkerSlot *slot;
 	pid_t		pid = 0;
 
 	if (so_shared == NULL)
 		return 0;
-	LWLockAcquire(so_shared->lock, LW_SHARED);
+	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
 	slot = so_find_slot(dboid);
-	if (slot != NULL)
+	if (slot != NULL && slot->pid != 0)
+	{
 		pid = slot->pid;
+		slot->stop_requested = true;
+	}
 	LWLockRelease(so_shared->lock);
 	return pid;
 }
@@ -736,6 +753,7 @@ so_slot_reap(int slotno, bool never_attached_gone, SoSlotExit *out)
 		out->attached = slot->attached;
 		out->ready = slot->ready;
 		out->ready_at = slot->ready_at;
+		out->stopped_for_command = slot->stop_requested;
 		strlcpy(out->error, slot->exit_error, SO_MESSAGE_LEN);
 		slot->state = SO_SLOT_FREE;
 		slot->dboid = InvalidOid;
@@ -789,6 +807,18 @@ so_db_set_failure(Oid dboid, int failures, const char *error,
 	e->last_error_at = GetCurrentTimestamp();
 	e->retry_at = retry_at;
 	so_clip_copy(e->last_error, error, SO_MESSAGE_LEN);
+	LWLockRelease(so_shared->lock);
+}
+
+void
+so_db_set_pause(Oid dboid, SoDbState state, TimestampTz retry_at)
+{
+	SoDbEntry  *e;
+
+	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
+	e = so_db_entry(dboid, true);
+	e->state = state;
+	e->retry_at = retry_at;
 	LWLockRelease(so_shared->lock);
 }
 
@@ -872,6 +902,8 @@ so_worker_ready(int sql_version)
 	e = so_db_entry(so_my_slot->dboid, true);
 	e->state = SO_DB_RUNNING;
 	e->retry_at = 0;
+	/* serving again: the last error stays on record, the series is over */
+	e->failures = 0;
 	LWLockRelease(so_shared->lock);
 	ConditionVariableBroadcast(&so_shared->cv);
 }
@@ -943,28 +975,46 @@ so_worker_requested(SoJob job)
 }
 
 uint64
-so_run_begin(SoJob job, int64 run_id, SoTrigger trigger)
+so_run_begin(SoJob job, SoTrigger trigger)
 {
 	SoJobState *js = &so_my_slot->jobs[job];
 	SoOutcome  *o;
-	uint64		gen;
+	uint64		gen = 0;
 
 	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
-	gen = ++js->runs_started;
-	js->run_waiters = js->request_waiters;
-	js->requesters = 0;
-	js->request_waiters = 0;
-	js->phase = SO_PHASE_WORK;
-	js->run_id = run_id;
-	o = so_outcome(js, gen);
-	memset(o, 0, sizeof(SoOutcome));
-	o->gen = gen;
-	o->run_id = run_id;
-	o->status = SO_RUN_RUNNING;
+	/* a request withdrawn since so_worker_requested() does not run */
+	if (trigger != SO_TRIGGER_MANUAL || js->requesters > 0)
+	{
+		gen = ++js->runs_started;
+		js->run_waiters = js->request_waiters;
+		js->requesters = 0;
+		js->request_waiters = 0;
+		js->phase = SO_PHASE_WORK;
+		js->run_id = 0;
+		js->run_id_known = false;
+		o = so_outcome(js, gen);
+		memset(o, 0, sizeof(SoOutcome));
+		o->gen = gen;
+		o->status = SO_RUN_RUNNING;
+	}
 	LWLockRelease(so_shared->lock);
 
-	ConditionVariableBroadcast(&so_shared->cv);
+	if (gen != 0)
+		ConditionVariableBroadcast(&so_shared->cv);
 	return gen;
+}
+
+void
+so_run_set_id(SoJob job, int64 run_id)
+{
+	SoJobState *js = &so_my_slot->jobs[job];
+
+	LWLockAcquire(so_shared->lock, LW_EXCLUSIVE);
+	js->run_id = run_id;
+	js->run_id_known = true;
+	so_outcome(js, js->runs_started)->run_id = run_id;
+	LWLockRelease(so_shared->lock);
+	ConditionVariableBroadcast(&so_shared->cv);
 }
 
 /* Record the outcome of the current run's work; lock held. */

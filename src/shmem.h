@@ -71,11 +71,13 @@ typedef enum SoDbState
 	SO_DB_BACKOFF,				/* the worker failed; next attempt later */
 	SO_DB_NOT_LISTED,			/* not in snapshot_ops.databases */
 	SO_DB_NO_EXTENSION,			/* the worker found no extension */
-	SO_DB_UNSUPPORTED			/* the extension's SQL is newer than the library */
+	SO_DB_UNSUPPORTED,			/* the extension's SQL is newer than the library */
+	SO_DB_STOPPED,				/* stopped for DROP/ALTER DATABASE; restarts later */
+	SO_DB_CLOSED				/* ALLOW_CONNECTIONS false; looked at again later */
 } SoDbState;
 
 #define SO_MESSAGE_LEN		512
-#define SO_SCHEDULE_LEN		128
+#define SO_SCHEDULE_LEN		256	/* CRON_MAX_LENGTH and a terminator */
 #define SO_MAX_PENDING		32
 #define SO_MAX_DBS			256
 #define SO_OUTCOMES			4
@@ -115,7 +117,7 @@ typedef struct SoTicket
 typedef enum SoPoll
 {
 	SO_POLL_PENDING,			/* the run has not started */
-	SO_POLL_STARTED,			/* started; run_id known */
+	SO_POLL_STARTED,			/* started; run_id known (0: none yet) */
 	SO_POLL_DONE,				/* its work is done; outcome known */
 	SO_POLL_LOST				/* the worker exited first */
 } SoPoll;
@@ -128,6 +130,7 @@ typedef struct SoSlotExit
 	bool		attached;		/* got as far as attaching to the slot */
 	bool		ready;			/* got as far as serving its database */
 	TimestampTz ready_at;
+	bool		stopped_for_command;	/* so_worker_stop_for_command() */
 	char		error[SO_MESSAGE_LEN];	/* the error that ended it, if any */
 } SoSlotExit;
 
@@ -202,7 +205,8 @@ extern bool so_request_post(Oid dboid, SoJob job, bool wait, SoTicket *ticket);
 
 /*
  * Where the request stands; fills *out for STARTED (run_id), DONE, and LOST
- * when the run had started (gen != 0) before its worker exited.
+ * when the run had started (gen != 0) before its worker exited.  PENDING
+ * with out->gen set: the worker took the request and is recording the run.
  */
 extern SoPoll so_request_poll(SoTicket *ticket, SoOutcome *out);
 
@@ -220,8 +224,12 @@ extern void so_request_sleep_done(void);
 /* A copy of what is known about the worker of dboid. */
 extern void so_worker_info(Oid dboid, SoWorkerInfo *info);
 
-/* pid of the worker of dboid, 0 if none. */
-extern pid_t so_worker_pid(Oid dboid);
+/*
+ * The worker of dboid is about to be stopped (SIGTERM) for a command that
+ * needs the database to itself: its exit is then no failure.  Returns its
+ * pid, 0 if none.
+ */
+extern pid_t so_worker_stop_for_command(Oid dboid);
 
 /* --- the launcher ----------------------------------------------------- */
 
@@ -255,6 +263,8 @@ extern void so_db_set_state(Oid dboid, SoDbState state);
 extern void so_db_set_state_note(Oid dboid, SoDbState state, const char *note);
 extern void so_db_set_failure(Oid dboid, int failures, const char *error,
 							  TimestampTz retry_at);
+/* A state that ends at retry_at (STOPPED, CLOSED); no failure. */
+extern void so_db_set_pause(Oid dboid, SoDbState state, TimestampTz retry_at);
 extern void so_db_clear_failures(Oid dboid);
 extern void so_db_set_bgworker_shortage(Oid dboid, int busy, int waiting);
 extern void so_db_forget(Oid dboid);
@@ -282,9 +292,12 @@ extern bool so_worker_requested(SoJob job);
 
 /*
  * A run of job starts: pending requests become its waiters.  Returns the
- * run's generation.
+ * run's generation; 0, and no run starts, for a manual run whose requests
+ * were all withdrawn since so_worker_requested().  Waiters see the run as
+ * started once so_run_set_id() gave its id (0: job_runs gave none yet).
  */
-extern uint64 so_run_begin(SoJob job, int64 run_id, SoTrigger trigger);
+extern uint64 so_run_begin(SoJob job, SoTrigger trigger);
+extern void so_run_set_id(SoJob job, int64 run_id);
 
 /*
  * The part of the run that requesters asked for is done: publish its

@@ -95,6 +95,7 @@ static char *so_dbname = NULL;
 static Oid	so_extoid = InvalidOid;
 static int	so_version = 0;
 static char *so_settings_seen = NULL;
+static bool so_settings_check_pending = false;	/* after a reload */
 static MemoryContext so_loop_cxt = NULL;
 
 /* The last error message reported in this process (emit_log_hook). */
@@ -110,7 +111,7 @@ static CronSchedule so_cron[SO_NUM_JOBS];
 static bool so_cron_ok[SO_NUM_JOBS];
 static TimestampTz so_next_run[SO_NUM_JOBS];
 static bool so_catch_up[SO_NUM_JOBS];
-static char so_schedule_seen[SO_NUM_JOBS][SO_SCHEDULE_LEN];
+static char *so_schedule_seen[SO_NUM_JOBS];	/* in TopMemoryContext */
 static char so_zone_seen[TZ_STRLEN_MAX + 1];
 
 static void so_worker_on_exit(int code, Datum arg);
@@ -124,8 +125,9 @@ static void so_worker_plan(bool force);
 static void so_worker_publish(void);
 static void so_worker_check_extension(void);
 static void so_worker_startup_bookkeeping(void);
+static void so_worker_check_settings(void);
 static void so_worker_after_run(SoJob job, SoTrigger trigger,
-								TimestampTz scheduled);
+								TimestampTz scheduled, SoRunStatus status);
 
 /*
  * before_shmem_exit: hand the launcher the error that ended this worker,
@@ -251,9 +253,12 @@ so_worker_plan(bool force)
 		const char *expr = (j == SO_JOB_CLEANUP) ? so_cleanup_schedule : so_vacuum_schedule;
 		char		errbuf[256];
 
-		if (!force && !zone_changed && strcmp(expr, so_schedule_seen[j]) == 0)
+		if (!force && !zone_changed && so_schedule_seen[j] != NULL &&
+			strcmp(expr, so_schedule_seen[j]) == 0)
 			continue;
-		strlcpy(so_schedule_seen[j], expr, SO_SCHEDULE_LEN);
+		if (so_schedule_seen[j] != NULL)
+			pfree(so_schedule_seen[j]);
+		so_schedule_seen[j] = MemoryContextStrdup(TopMemoryContext, expr);
 		so_cron_ok[j] = cron_parse(expr, &so_cron[j], errbuf, sizeof(errbuf));
 		if (!so_cron_ok[j])
 		{
@@ -289,7 +294,9 @@ so_worker_publish(void)
 		sched.enabled = so_enable_scheduler && so_cron_ok[j];
 		sched.next_run = sched.enabled && !TIMESTAMP_NOT_FINITE(so_next_run[j]) ?
 			so_next_run[j] : 0;
-		so_clip_copy(sched.schedule, so_schedule_seen[j], SO_SCHEDULE_LEN);
+		/* as cron_parse() reads it: without surrounding blanks */
+		so_clip_copy(sched.schedule, cron_trimmed(so_schedule_seen[j] ? so_schedule_seen[j] : ""),
+					 SO_SCHEDULE_LEN);
 		strlcpy(sched.timezone, so_zone_seen, sizeof(sched.timezone));
 		so_worker_publish_schedule(j, &sched);
 	}
@@ -299,16 +306,20 @@ so_worker_publish(void)
  * After a run: no catch-up is due any more, and a scheduled instant that
  * the run covered moves on.  From a scheduled run, the next instant is the
  * schedule's next after the one that started it; instants that passed
- * while the run lasted are skipped, not queued.
+ * while the run lasted are skipped, not queued.  A manual run that failed
+ * covers nothing: the catch-up or scheduled run it met still runs.
  */
 static void
-so_worker_after_run(SoJob job, SoTrigger trigger, TimestampTz scheduled)
+so_worker_after_run(SoJob job, SoTrigger trigger, TimestampTz scheduled,
+					SoRunStatus status)
 {
 	pg_tz	   *tz = so_schedule_timezone();
 	TimestampTz now = GetCurrentTimestamp();
 	TimestampTz next;
 	int			skipped = 0;
 
+	if (trigger == SO_TRIGGER_MANUAL && status == SO_RUN_FAILED)
+		return;
 	so_catch_up[job] = false;
 	if (!so_cron_ok[job])
 		return;
@@ -333,14 +344,13 @@ so_worker_after_run(SoJob job, SoTrigger trigger, TimestampTz scheduled)
 }
 
 /*
- * SIGHUP: re-read the configuration file; restart when the database or
- * role settings changed, otherwise re-pin and recompute the schedules.
+ * SIGHUP: re-read the configuration file, re-pin the settings and
+ * recompute the schedules, then (so_worker_check_settings()) restart if
+ * the database or role settings changed.
  */
 static void
 so_worker_reload(void)
 {
-	char	   *settings;
-
 	ConfigReloadPending = false;
 	ProcessConfigFile(PGC_SIGHUP);
 
@@ -353,6 +363,25 @@ so_worker_reload(void)
 		so_worker_exit(SO_EXIT_DONE);
 	}
 
+	/* what the file changed applies at once, whatever follows */
+	so_worker_pin_settings();
+	so_worker_plan(false);
+	so_settings_check_pending = true;
+}
+
+/*
+ * After a reload: restart when the database or role settings changed
+ * (ALTER DATABASE/ROLE ... SET sends no signal; a reload is the cue).
+ * The catalog read can fail (a lock held on pg_db_role_setting past the
+ * worker's lock_timeout); it is then tried again on the next loop.
+ */
+static void
+so_worker_check_settings(void)
+{
+	char	   *settings;
+
+	if (!so_settings_check_pending)
+		return;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -363,6 +392,7 @@ so_worker_reload(void)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(so_loop_cxt);
+	so_settings_check_pending = false;
 
 	if (strcmp(settings, so_settings_seen) != 0)
 	{
@@ -372,8 +402,6 @@ so_worker_reload(void)
 		so_worker_exit(SO_EXIT_RESTART);
 	}
 	pfree(settings);
-	so_worker_pin_settings();
-	so_worker_plan(false);
 }
 
 /*
@@ -590,6 +618,9 @@ so_worker_main(Datum main_arg)
 
 		if (ConfigReloadPending)
 			so_worker_reload();
+		so_worker_check_settings();
+		/* the server's TimeZone, published by the launcher, may change */
+		so_worker_plan(false);
 		so_worker_check_extension();
 		if (so_startup_pending)
 			so_worker_startup_bookkeeping();
@@ -598,6 +629,7 @@ so_worker_main(Datum main_arg)
 		for (int j = 0; j < SO_NUM_JOBS && !RecoveryInProgress(); j++)
 		{
 			SoTrigger	trigger;
+			SoRunStatus status;
 			TimestampTz scheduled = 0;
 
 			now = GetCurrentTimestamp();
@@ -613,9 +645,10 @@ so_worker_main(Datum main_arg)
 			else
 				continue;
 
-			so_job_run(j, trigger);
+			status = so_job_run(j, trigger);
 			MemoryContextSwitchTo(so_loop_cxt);
-			so_worker_after_run(j, trigger, scheduled);
+			if (status != SO_RUN_NONE)
+				so_worker_after_run(j, trigger, scheduled, status);
 		}
 		errors_in_row = 0;
 		MemoryContextReset(so_loop_cxt);

@@ -155,8 +155,10 @@ is($node->safe_psql('app', q{SELECT pid FROM snapshot_ops.worker_status()}), $pi
 	'the same worker goes on');
 is($node->safe_psql('app', q{SELECT count(*) FROM position_snapshots}), '0', 'no orphan left');
 my $log = slurp_file($node->logfile, $log_offset);
-my $warnings = () = $log =~ /could not record run $started in snapshot_ops.job_runs/g;
+my $warnings = () = $log =~ /WARNING:  snapshot_ops: could not write snapshot_ops.job_runs/g;
 is($warnings, 1, 'the failed write is logged once, not at every retry');
+is(scalar(() = $log =~ /LOG:  snapshot_ops: snapshot_ops.job_runs can be written again; 1 kept run record is written/g), 1,
+	'and its end once');
 
 # a job that fails while job_runs is locked is recorded with its own error
 $node->safe_psql('app', q{

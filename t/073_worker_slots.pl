@@ -44,7 +44,7 @@ foreach my $db (@starved)
 		"$db: worker_status() says it waits for a slot");
 	my $reason = $node->safe_psql($db, q{SELECT reason FROM snapshot_ops.worker_status()});
 	like($reason,
-		qr/^No background worker slot is free: max_worker_processes is 3, of which snapshot_ops uses 2 \(its launcher and 1 worker\) and other background workers 1, and 2 databases wait for a worker\. Raise max_worker_processes to at least 5 \(needs a restart\)/,
+		qr/^No background worker slot is free: max_worker_processes is 3, of which snapshot_ops uses 2 \(its launcher and 1 worker\) and other background workers 1, and 2 databases wait to be looked at by a worker\. Each waiting database that has snapshot_ops installed needs one more: raise max_worker_processes \(needs a restart\) to at most 5;/,
 		"$db: the reason gives the max_worker_processes arithmetic");
 	my ($ret, $out, $err) = $node->psql($db, q{SELECT snapshot_ops.run_job('vacuum')});
 	like($err, qr/no snapshot_ops worker is running in database "$db".*DETAIL:\s+No background worker slot is free: max_worker_processes is 3/s,
