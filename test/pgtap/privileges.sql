@@ -26,7 +26,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(219);
+SELECT plan(218);
 
 -- tables: SELECT for every level, INSERT from writer, DELETE for admin only
 SELECT table_privs_are('trading', t, 'pgtap_so_reader', ARRAY['SELECT'],
