@@ -54,7 +54,4 @@
 #define so_database_ownercheck(dboid, roleid) \
 	pg_database_ownercheck((dboid), (roleid))
 
-/* shmem_request_hook exists (and is required) from PostgreSQL 15. */
-#define SO_HAVE_SHMEM_REQUEST_HOOK 1
-
 #endif							/* SNAPSHOT_OPS_COMPAT_H */

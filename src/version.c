@@ -28,6 +28,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -167,19 +168,217 @@ static const char *so_holders_sql =
 "  ORDER BY r.grantee";
 
 /*
+ * The statements of an access level for one role ($1, a regrole) and level
+ * ($2), each with whether its object was created by the running update
+ * (its membership of extension $3 was recorded by this transaction) and
+ * whether the role already holds the privilege.
+ */
+static const char *so_level_statements_sql =
+"WITH s AS ("
+"  SELECT st, pg_catalog.regexp_match("
+"           pg_catalog.left(st, OPERATOR(pg_catalog.-) pg_catalog.length(' TO ' OPERATOR(pg_catalog.||) $1::pg_catalog.text)),"
+"           '^GRANT (\\S+) ON (SCHEMA |FUNCTION |PROCEDURE )?(.*)$') AS m"
+"    FROM snapshot_ops.access_statements($1, $2, false) AS st),"
+" k AS ("
+"  SELECT s.st, s.m[1] AS priv, s.m[3] AS target, COALESCE(s.m[2], '') AS kind FROM s),"
+" o AS ("
+"  SELECT k.st, k.priv, k.kind,"
+"         CASE WHEN k.kind OPERATOR(pg_catalog.=) 'SCHEMA '"
+"              THEN 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+"              WHEN k.kind OPERATOR(pg_catalog.=) ''"
+"              THEN 'pg_catalog.pg_class'::pg_catalog.regclass"
+"              ELSE 'pg_catalog.pg_proc'::pg_catalog.regclass END::pg_catalog.oid AS classid,"
+"         CASE WHEN k.kind OPERATOR(pg_catalog.=) 'SCHEMA '"
+"              THEN pg_catalog.to_regnamespace(k.target)::pg_catalog.oid"
+"              WHEN k.kind OPERATOR(pg_catalog.=) ''"
+"              THEN pg_catalog.to_regclass(k.target)::pg_catalog.oid"
+"              ELSE pg_catalog.to_regprocedure(k.target)::pg_catalog.oid END AS objid"
+"    FROM k)"
+" SELECT o.st,"
+"        EXISTS (SELECT FROM pg_catalog.pg_depend d"
+"                 WHERE d.classid OPERATOR(pg_catalog.=) o.classid"
+"                   AND d.objid OPERATOR(pg_catalog.=) o.objid"
+"                   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+"                   AND d.refobjid OPERATOR(pg_catalog.=) $3"
+"                   AND d.deptype OPERATOR(pg_catalog.=) 'e'"
+"                   AND d.xmin OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id()::pg_catalog.xid),"
+"        COALESCE(CASE"
+"          WHEN o.kind OPERATOR(pg_catalog.=) 'SCHEMA '"
+"          THEN pg_catalog.has_schema_privilege($1::pg_catalog.oid, o.objid, o.priv)"
+"          WHEN o.kind OPERATOR(pg_catalog.=) ''"
+"          THEN pg_catalog.has_table_privilege($1::pg_catalog.oid, o.objid, o.priv)"
+"          ELSE pg_catalog.has_function_privilege($1::pg_catalog.oid, o.objid, 'EXECUTE') END, false)"
+"   FROM o";
+
+/*
+ * The privileges keep_privileges() kept before the update dropped their
+ * objects: the GRANT to run again, or NULL when the object is gone (then
+ * the object and role, for the warning).
+ */
+static const char *so_kept_sql =
+"SELECT CASE WHEN (k.object_kind OPERATOR(pg_catalog.=) 'relation'"
+"                  AND pg_catalog.to_regclass(k.object_name) IS NOT NULL)"
+"             OR (k.object_kind OPERATOR(pg_catalog.=) 'routine'"
+"                 AND pg_catalog.to_regprocedure(k.object_name) IS NOT NULL)"
+"        THEN pg_catalog.format('GRANT %s ON %s %s TO %I%s', k.privilege_type,"
+"               CASE WHEN k.object_kind OPERATOR(pg_catalog.=) 'routine'"
+"                    THEN 'ROUTINE' ELSE 'TABLE' END,"
+"               k.object_name, a.rolname,"
+"               CASE WHEN k.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) END,"
+"       k.privilege_type, k.object_name, a.rolname"
+"  FROM pg_temp.snapshot_ops_kept_privileges k"
+"  JOIN pg_catalog.pg_authid a ON a.oid OPERATOR(pg_catalog.=) k.grantee"
+" ORDER BY k.object_name, a.rolname, k.privilege_type";
+
+/* Run one GRANT as an ordinary grant and return it as a result row. */
+static void
+so_run_grant(ReturnSetInfo *rsinfo, const char *stmt)
+{
+	Datum		d = CStringGetTextDatum(stmt);
+	bool		isnull = false;
+
+	if (SPI_execute(stmt, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not run \"%s\"", stmt);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &d, &isnull);
+}
+
+/* Grant again what keep_privileges() kept (update scripts only). */
+static void
+so_reapply_kept(ReturnSetInfo *rsinfo)
+{
+	uint64		n;
+	char	  **stmts;
+	char	  **what;
+	bool		isnull;
+
+	if (SPI_execute("SELECT pg_catalog.to_regclass('pg_temp.snapshot_ops_kept_privileges') IS NOT NULL",
+					true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not look for kept privileges");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		return;
+
+	if (SPI_execute(so_kept_sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the kept privileges");
+	n = SPI_processed;
+	stmts = palloc0(sizeof(char *) * (n + 1));
+	what = palloc0(sizeof(char *) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		stmts[i] = SPI_getvalue(tup, desc, 1);
+		if (stmts[i] == NULL)
+			what[i] = psprintf("%s on %s to %s", SPI_getvalue(tup, desc, 2),
+							   SPI_getvalue(tup, desc, 3), SPI_getvalue(tup, desc, 4));
+	}
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (stmts[i] != NULL)
+			so_run_grant(rsinfo, stmts[i]);
+		else
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg("the privilege %s was not kept", what[i]),
+					 errdetail("The update removed the object.")));
+	}
+}
+
+/*
+ * Give one holder its level.  Outside an update: every statement of the
+ * level.  During an update: only the objects the update created, and only
+ * to a role that holds the rest of the level in full; a role whose
+ * privileges a DBA narrowed keeps them as they are, with a WARNING.
+ */
+static void
+so_reapply_level(ReturnSetInfo *rsinfo, Oid role, const char *level,
+				 Oid extoid, bool during_update)
+{
+	Oid			types[3] = {REGROLEOID, TEXTOID, OIDOID};
+	Datum		values[3];
+	uint64		n;
+	char	  **stmts;
+	bool	   *is_new;
+	bool	   *held;
+	bool		partial = false;
+	StringInfoData missing;
+
+	values[0] = ObjectIdGetDatum(role);
+	values[1] = CStringGetTextDatum(level);
+	values[2] = ObjectIdGetDatum(extoid);
+	if (SPI_execute_with_args(so_level_statements_sql, 3, types, values,
+							  NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list the statements of access level \"%s\"", level);
+	n = SPI_processed;
+	stmts = palloc(sizeof(char *) * (n + 1));
+	is_new = palloc(sizeof(bool) * (n + 1));
+	held = palloc(sizeof(bool) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		stmts[i] = SPI_getvalue(tup, desc, 1);
+		is_new[i] = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
+		held[i] = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+		if (!is_new[i] && !held[i])
+			partial = true;
+	}
+
+	if (!during_update)
+	{
+		for (uint64 i = 0; i < n; i++)
+			so_run_grant(rsinfo, stmts[i]);
+		return;
+	}
+
+	initStringInfo(&missing);
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (!is_new[i] || held[i])
+			continue;
+		if (!partial)
+			so_run_grant(rsinfo, stmts[i]);
+		else
+			appendStringInfo(&missing, "%s%s", missing.len > 0 ? "; " : "", stmts[i]);
+	}
+	if (missing.len > 0)
+	{
+		const char *rolename = GetUserNameFromId(role, false);
+
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("role \"%s\" holds access level \"%s\" of snapshot_ops only in part",
+						rolename, level),
+				 errdetail("The update did not give it what it added to the level: %s.",
+						   missing.data),
+				 errhint("To give it the whole level, run SELECT snapshot_ops.grant_access(%s, '%s').",
+						 quote_literal_cstr(quote_identifier(rolename)), level)));
+	}
+}
+
+/*
  * snapshot_ops.reapply_access() RETURNS SETOF text
  *
  * Give every role that holds an access level (see so_holders_sql) what
- * the level includes now: after ALTER EXTENSION UPDATE, the objects that
- * the update added to the level.  Returns the statements run.  Called by
- * snapshot_ops.after_update() at the end of every update script, and by a
- * DBA after restoring a dump taken under an older version.
+ * the level includes now.  Returns the statements run.  Needs the
+ * extension's owner or a superuser (as GRANT does).
+ *
+ * Called by a DBA (after restoring a dump taken under an older version,
+ * say), it runs every statement of every holder's level, giving back
+ * what a DBA took away from a holder by hand.
+ *
+ * Called by snapshot_ops.after_update() at the end of an update script, it
+ * is narrower: it grants again what keep_privileges() kept before the
+ * update dropped an object, and gives each role that holds its level in
+ * full the objects the update created for the level; a role whose level a
+ * DBA narrowed by hand gets nothing new, and a WARNING says what it lacks.
  *
  * Inside an extension script, PostgreSQL records every GRANT on a member
  * object as that object's initial privileges (pg_init_privs), which
  * pg_dump leaves out of a dump.  Grants to roles are not the extension's
- * initial privileges, so they are run as ordinary grants.  Needs the
- * extension's owner or a superuser (as GRANT does).
+ * initial privileges, so they are run as ordinary grants.
  */
 Datum
 snapshot_ops_reapply_access(PG_FUNCTION_ARGS)
@@ -193,6 +392,7 @@ snapshot_ops_reapply_access(PG_FUNCTION_ARGS)
 	char	  **levels;
 	bool		save_creating = creating_extension;
 	Oid			save_extension = CurrentExtensionObject;
+	bool		during_update;
 
 	so_init_materialized_srf(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
 	so_extension_lookup(&ext);
@@ -200,6 +400,7 @@ snapshot_ops_reapply_access(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"snapshot_ops\" is not installed in this database")));
+	during_update = creating_extension && CurrentExtensionObject == ext.oid;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -223,35 +424,12 @@ snapshot_ops_reapply_access(PG_FUNCTION_ARGS)
 	{
 		creating_extension = false;
 		CurrentExtensionObject = InvalidOid;
+		if (during_update)
+			so_reapply_kept(rsinfo);
 		for (uint64 i = 0; i < nholders; i++)
 		{
-			Oid			stmt_types[2] = {REGROLEOID, TEXTOID};
-			Datum		stmt_values[2];
-			uint64		nstmts;
-			char	  **stmts;
-
-			stmt_values[0] = ObjectIdGetDatum(roles[i]);
-			stmt_values[1] = CStringGetTextDatum(levels[i]);
-			if (SPI_execute_with_args("SELECT s FROM snapshot_ops.access_statements($1, $2, false) s",
-									  2, stmt_types, stmt_values, NULL,
-									  true, 0) != SPI_OK_SELECT)
-				elog(ERROR, "could not list the statements of access level \"%s\"",
-					 levels[i]);
-			nstmts = SPI_processed;
-			stmts = palloc(sizeof(char *) * (nstmts + 1));
-			for (uint64 j = 0; j < nstmts; j++)
-				stmts[j] = SPI_getvalue(SPI_tuptable->vals[j],
-										SPI_tuptable->tupdesc, 1);
-			for (uint64 j = 0; j < nstmts; j++)
-			{
-				Datum		d = CStringGetTextDatum(stmts[j]);
-				bool		isnull = false;
-
-				if (SPI_execute(stmts[j], false, 0) != SPI_OK_UTILITY)
-					elog(ERROR, "could not run \"%s\"", stmts[j]);
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
-									 &d, &isnull);
-			}
+			CHECK_FOR_INTERRUPTS();
+			so_reapply_level(rsinfo, roles[i], levels[i], ext.oid, during_update);
 		}
 	}
 	PG_FINALLY();

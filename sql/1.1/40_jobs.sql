@@ -41,8 +41,11 @@ COMMENT ON TRIGGER job_runs_keep_loaded_history ON snapshot_ops.job_runs
 
 /*
  * worker_status(): from 1.1 also the version the worker serves, and what
- * ended its last failed attempt and when the launcher tries again.
+ * ended its last failed attempt and when the launcher tries again.  Its
+ * OUT parameters change, so it is dropped and created again: the
+ * privileges granted on it are kept (05_keep_privileges.sql).
  */
+SELECT snapshot_ops.keep_privileges('routine', 'snapshot_ops.worker_status()');
 DROP FUNCTION snapshot_ops.worker_status();
 CREATE FUNCTION snapshot_ops.worker_status(
 	OUT loaded boolean,
@@ -70,6 +73,8 @@ COMMENT ON FUNCTION snapshot_ops.worker_status()
  * worker of this database uses (source "worker"), or, with no worker,
  * what the current settings give (source "settings").
  */
+SELECT snapshot_ops.keep_privileges('relation', 'snapshot_ops.jobs'),
+	   snapshot_ops.keep_privileges('routine', 'snapshot_ops.job_schedules()');
 DROP VIEW snapshot_ops.jobs;
 DROP FUNCTION snapshot_ops.job_schedules();
 CREATE FUNCTION snapshot_ops.job_schedules(

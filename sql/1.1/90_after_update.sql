@@ -17,19 +17,31 @@ COMMENT ON FUNCTION snapshot_ops.reapply_access()
 	IS 'give every role that holds an access level of grant_access() the objects the level includes now (after an update, or after restoring a dump of an older version); returns the statements run';
 
 /*
- * after_update(): the end of every update script.
+ * after_update(): the end of every update script.  "Created by the
+ * update" means: the object's membership of the extension was recorded by
+ * this transaction (an object the update dropped and created again
+ * included; one it only altered or replaced not).
  *
- *   1. No routine the update created is executable by PUBLIC (recorded
- *      as the routines' initial privileges, as in the install script;
- *      routines whose privileges are already set are left alone).
- *   2. Roles holding an access level get the objects the update added to
- *      it (reapply_access(), as ordinary grants that pg_dump keeps).
- *   3. Invariants, or the update fails: every table of the extension is
+ *   1. Objects created by the update belong to the extension's owner, as
+ *      they would after a fresh install by that owner (the update may be
+ *      run by another superuser).
+ *   2. No routine created by the update is executable by PUBLIC (the
+ *      revoke is recorded as the routine's initial privileges, as in the
+ *      install script).  Routines that existed before keep the privileges
+ *      a DBA gave them.
+ *   3. Privileges: those kept by keep_privileges() before a DROP are
+ *      granted again; roles that hold an access level in full get the
+ *      objects the update added to it (reapply_access(), as ordinary
+ *      grants that pg_dump keeps).
+ *   4. Invariants, or the update fails: every table of the extension is
  *      registered for pg_dump (with its identity sequence) unless its rows
  *      come from the scripts; every table, view, routine and the schema
- *      snapshot_ops have a comment; the four snapshot tables carry the
- *      report's autovacuum settings (pg_dump does not dump the reloptions
- *      of extension tables, so only the scripts can keep them).
+ *      snapshot_ops have a comment; no routine created by the update is
+ *      executable by PUBLIC; the four snapshot tables carry the report's
+ *      autovacuum settings (pg_dump does not dump the reloptions of
+ *      extension tables, so only the scripts can keep them): a missing
+ *      setting fails the update, a value a DBA changed is kept with a
+ *      WARNING.
  */
 CREATE FUNCTION snapshot_ops.after_update()
 RETURNS void
@@ -40,6 +52,8 @@ DECLARE
 	ext_oid oid;
 	ext_nsp oid;
 	ext_config oid[];
+	ext_owner oid;
+	missing_options text[] := '{}';
 	r record;
 	problems text[] := '{}';
 	-- tables whose rows the scripts themselves insert, or that a restore
@@ -53,32 +67,62 @@ DECLARE
 		['position_snapshots', 'autovacuum_vacuum_scale_factor=0.1,autovacuum_analyze_scale_factor=0.05'],
 		['metrics_snapshots', 'autovacuum_vacuum_scale_factor=0.05,autovacuum_analyze_scale_factor=0.02'],
 		['risk_guard_snapshots', 'autovacuum_vacuum_scale_factor=0.05,autovacuum_analyze_scale_factor=0.02']];
-	have text;
 BEGIN
-	SELECT e.oid, e.extnamespace, e.extconfig INTO ext_oid, ext_nsp, ext_config
+	SELECT e.oid, e.extnamespace, e.extconfig, e.extowner INTO ext_oid, ext_nsp, ext_config, ext_owner
 	  FROM pg_extension e WHERE e.extname = 'snapshot_ops';
 
-	-- 1. nothing for PUBLIC
+	-- 1. owned by the extension's owner
+	FOR r IN
+		SELECT CASE WHEN c.relkind = 'S' THEN 'SEQUENCE'
+					WHEN c.relkind IN ('v') THEN 'VIEW'
+					WHEN c.relkind IN ('m') THEN 'MATERIALIZED VIEW'
+					ELSE 'TABLE' END AS kind, c.oid::regclass::text AS name
+		  FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+		 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
+		   AND d.refobjid = ext_oid AND d.deptype = 'e'
+		   AND d.xmin = pg_current_xact_id()::xid
+		   AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+		   AND c.relowner <> ext_owner
+		   -- a sequence owned by a column follows its table
+		   AND NOT EXISTS (SELECT FROM pg_depend s
+							WHERE s.classid = 'pg_class'::regclass AND s.objid = c.oid
+							  AND s.refclassid = 'pg_class'::regclass AND s.deptype IN ('a', 'i'))
+		UNION ALL
+		SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+			   p.oid::regprocedure::text
+		  FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+		 WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
+		   AND d.refobjid = ext_oid AND d.deptype = 'e'
+		   AND d.xmin = pg_current_xact_id()::xid
+		   AND p.proowner <> ext_owner
+	LOOP
+		EXECUTE format('ALTER %s %s OWNER TO %I', r.kind, r.name, ext_owner::regrole::text);
+	END LOOP;
+
+	-- 2. nothing for PUBLIC on the routines the update created.  A routine
+	-- created without privileges has PUBLIC's default EXECUTE; one that a
+	-- GRANT in the update script gave privileges to has it written out.
 	FOR r IN
 		SELECT p.oid::regprocedure AS signature, p.prokind
 		  FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
 		 WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
 		   AND d.refobjid = ext_oid AND d.deptype = 'e'
-		   -- only routines whose privileges were never set: those the update
-		   -- created.  Any GRANT or REVOKE here records the object's whole
-		   -- ACL, grants to roles included, as its initial privileges,
-		   -- which pg_dump then leaves out of every dump.
-		   AND p.proacl IS NULL
+		   AND d.xmin = pg_current_xact_id()::xid
+		   AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+						WHERE a.grantee = 0)
 	LOOP
 		EXECUTE format('REVOKE ALL ON %s %s FROM PUBLIC',
 					   CASE r.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
 					   r.signature);
 	END LOOP;
 
-	-- 2. the access levels, as they are now
+	-- 3. kept privileges, and the access levels with what the update added
 	PERFORM snapshot_ops.reapply_access();
+	-- PostgreSQL 15 makes even a temporary table created by an extension
+	-- script a member of the extension: gone before the checks below
+	DROP TABLE IF EXISTS pg_temp.snapshot_ops_kept_privileges;
 
-	-- 3. invariants
+	-- 4. invariants
 	FOR r IN
 		SELECT c.oid, c.oid::regclass::text AS name, c.relkind
 		  FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
@@ -117,16 +161,52 @@ BEGIN
 		problems := problems || 'schema snapshot_ops has no comment'::text;
 	END IF;
 
-	FOR i IN 1 .. array_length(expected_options, 1) LOOP
-		SELECT array_to_string(c.reloptions, ',') INTO have
-		  FROM pg_class c
-		 WHERE c.relnamespace = ext_nsp AND c.relname = expected_options[i][1];
-		IF have IS DISTINCT FROM expected_options[i][2] THEN
-			problems := problems || format('table %s has reloptions (%s) instead of (%s)',
-										   expected_options[i][1], coalesce(have, ''), expected_options[i][2]);
+	FOR r IN
+		SELECT p.oid::regprocedure::text AS name
+		  FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+		 WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
+		   AND d.refobjid = ext_oid AND d.deptype = 'e'
+		   AND d.xmin = pg_current_xact_id()::xid
+		   AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+						WHERE a.grantee = 0)
+		 ORDER BY 1
+	LOOP
+		problems := problems || format('routine %s is executable by PUBLIC', r.name);
+	END LOOP;
+
+	-- the settings compare as sets: the order of reloptions is the order
+	-- of the ALTER TABLE that set them, and settings of the DBA's own are
+	-- no concern of the update
+	FOR r IN
+		SELECT e.tbl, e.opt, split_part(e.opt, '=', 1) AS key, h.opt AS have_opt,
+			   c.oid IS NOT NULL AS table_exists
+		  FROM (SELECT expected_options[i][1] AS tbl, unnest(string_to_array(expected_options[i][2], ',')) AS opt
+				  FROM generate_subscripts(expected_options, 1) i) e
+		  LEFT JOIN pg_class c ON c.relnamespace = ext_nsp AND c.relname = e.tbl
+		  LEFT JOIN LATERAL (SELECT o AS opt FROM unnest(c.reloptions) o
+							  WHERE split_part(o, '=', 1) = split_part(e.opt, '=', 1)) h ON true
+		 WHERE h.opt IS DISTINCT FROM e.opt
+		 ORDER BY 1, 2
+	LOOP
+		IF NOT r.table_exists THEN
+			problems := problems || format('table %s is missing', r.tbl);
+		ELSIF r.have_opt IS NULL THEN
+			missing_options := missing_options
+				|| format('ALTER TABLE %s.%I SET (%s);', ext_nsp::regnamespace, r.tbl, r.opt);
+		ELSE
+			RAISE WARNING 'table %.% has the storage parameter % instead of %',
+				ext_nsp::regnamespace, quote_ident(r.tbl), r.have_opt, r.opt
+				USING DETAIL = 'The update keeps the value set in this database.  pg_dump does not dump the storage parameters of an extension''s tables: a restore gets the extension''s value again.';
 		END IF;
 	END LOOP;
 
+	IF cardinality(missing_options) > 0 AND cardinality(problems) = 0 THEN
+		RAISE EXCEPTION 'the snapshot tables lack autovacuum settings of snapshot_ops'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'pg_dump does not dump the storage parameters of an extension''s tables, so only the extension keeps them; a value of your own is kept, a setting that is reset is not.',
+				  HINT = 'Run ' || array_to_string(missing_options, ' ') || ' then ALTER EXTENSION snapshot_ops UPDATE again.';
+	END IF;
+	problems := problems || missing_options;
 	IF cardinality(problems) > 0 THEN
 		RAISE EXCEPTION 'the snapshot_ops update would leave the schema inconsistent'
 			USING ERRCODE = 'invalid_object_definition',

@@ -26,7 +26,7 @@ BEGIN
 END
 $$;
 
-SELECT plan(218);
+SELECT plan(221);
 
 -- tables: SELECT for every level, INSERT from writer, DELETE for admin only
 SELECT table_privs_are('trading', t, 'pgtap_so_reader', ARRAY['SELECT'],
@@ -101,6 +101,7 @@ INSERT INTO expected_exec VALUES
 	('snapshot_ops', 'access_statements', '{regrole,text,boolean}', '{}'),
 	('snapshot_ops', 'reapply_access', '{}', '{}'),
 	('snapshot_ops', 'after_update', '{}', '{}'),
+	('snapshot_ops', 'keep_privileges', '{text,text}', '{}'),
 	('snapshot_ops', 'start_worker', '{}', '{}'),
 	('snapshot_ops', 'hold_retention', '{text}', '{admin}'),
 	('snapshot_ops', 'release_retention', '{boolean}', '{admin}'),
