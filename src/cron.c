@@ -828,7 +828,7 @@ snapshot_ops_cron_next_runs(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("time zone \"%s\" is not recognized", so_clip(tzname, -1)),
-					 errhint("Use a name from pg_timezone_names, a number of hours east of UTC such as \"+03\", or an empty string for the zone the worker uses.")));
+					 errhint("Use a name from pg_timezone_names, a number of hours east of UTC such as \"+03\", or an empty string for the zone the worker uses (the INTERVAL form of TimeZone is not accepted).")));
 	}
 
 	if (!cron_parse(expr, &schedule, errbuf, sizeof(errbuf)))

@@ -59,7 +59,7 @@ SELECT count(*) AS stored_settings
  WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND array_to_string(s.setconfig, ',') LIKE '%snapshot_ops.timezone%';
 
--- and as the zone argument of cron_next_runs() (its own hint)
+-- and as the zone argument of cron_next_runs() (its own hint, which also says the INTERVAL form is not accepted)
 SELECT snapshot_ops.cron_next_runs('0 12 * * *', '2026-01-01 00:00+00', 1,
 								   'INTERVAL ''+02:00''');
 SELECT snapshot_ops.cron_next_runs('0 12 * * *', '2026-01-01 00:00+00', 1,
