@@ -169,9 +169,10 @@ static const char *so_holders_sql =
 
 /*
  * The statements of an access level for one role ($1, a regrole) and level
- * ($2), each with whether its object was created by the running update
+ * ($2), each with whether its object is new, created by the running update
  * (its membership of extension $3 was recorded by this transaction) and
- * whether the role already holds the privilege.
+ * not one the update dropped and created again (the %s: so_recreated_sql,
+ * or false), and whether the role already holds the privilege.
  */
 static const char *so_level_statements_sql =
 "WITH s AS ("
@@ -201,7 +202,8 @@ static const char *so_level_statements_sql =
 "                   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
 "                   AND d.refobjid OPERATOR(pg_catalog.=) $3"
 "                   AND d.deptype OPERATOR(pg_catalog.=) 'e'"
-"                   AND d.xmin OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id()::pg_catalog.xid),"
+"                   AND d.xmin OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id()::pg_catalog.xid)"
+"        AND NOT %s,"
 "        COALESCE(CASE"
 "          WHEN o.kind OPERATOR(pg_catalog.=) 'SCHEMA '"
 "          THEN pg_catalog.has_schema_privilege($1::pg_catalog.oid, o.objid, o.priv)"
@@ -212,23 +214,85 @@ static const char *so_level_statements_sql =
 
 /*
  * The privileges keep_privileges() kept before the update dropped their
- * objects: the GRANT to run again, or NULL when the object is gone (then
- * the object and role, for the warning).
+ * objects: the GRANT to run again (NULL when the object or column is
+ * gone), what it is (for warnings), its grantor, whether the grantor was
+ * the object's owner or is a superuser (then anyone may run it), whether
+ * it is PUBLIC's EXECUTE on a routine, and what to check of a grantor.
  */
+static const char *so_recreated_sql =
+"EXISTS (SELECT FROM pg_temp.snapshot_ops_kept_privileges kp"
+"         WHERE kp.grantee IS NULL"
+"           AND o.objid OPERATOR(pg_catalog.=)"
+"               CASE WHEN kp.object_kind OPERATOR(pg_catalog.=) 'routine'"
+"                    THEN pg_catalog.to_regprocedure(kp.object_name)::pg_catalog.oid"
+"                    ELSE pg_catalog.to_regclass(kp.object_name)::pg_catalog.oid END"
+"           AND o.classid OPERATOR(pg_catalog.=)"
+"               CASE WHEN kp.object_kind OPERATOR(pg_catalog.=) 'routine'"
+"                    THEN 'pg_catalog.pg_proc'::pg_catalog.regclass"
+"                    ELSE 'pg_catalog.pg_class'::pg_catalog.regclass END::pg_catalog.oid)";
+
 static const char *so_kept_sql =
-"SELECT CASE WHEN (k.object_kind OPERATOR(pg_catalog.=) 'relation'"
-"                  AND pg_catalog.to_regclass(k.object_name) IS NOT NULL)"
-"             OR (k.object_kind OPERATOR(pg_catalog.=) 'routine'"
-"                 AND pg_catalog.to_regprocedure(k.object_name) IS NOT NULL)"
-"        THEN pg_catalog.format('GRANT %s ON %s %s TO %I%s', k.privilege_type,"
+"WITH k AS ("
+"  SELECT k.*,"
+"         CASE WHEN k.object_kind OPERATOR(pg_catalog.=) 'routine'"
+"              THEN pg_catalog.to_regprocedure(k.object_name)::pg_catalog.oid"
+"              ELSE pg_catalog.to_regclass(k.object_name)::pg_catalog.oid END AS objid"
+"    FROM pg_temp.snapshot_ops_kept_privileges k"
+"   WHERE k.grantee IS NOT NULL)"
+" SELECT CASE WHEN k.objid IS NOT NULL"
+"              AND (k.column_name IS NULL"
+"                   OR EXISTS (SELECT FROM pg_catalog.pg_attribute att"
+"                               WHERE att.attrelid OPERATOR(pg_catalog.=) k.objid"
+"                                 AND att.attname OPERATOR(pg_catalog.=) k.column_name"
+"                                 AND NOT att.attisdropped))"
+"        THEN pg_catalog.format('GRANT %s%s ON %s %s TO %s%s', k.privilege_type,"
+"               CASE WHEN k.column_name IS NOT NULL"
+"                    THEN pg_catalog.format(' (%I)', k.column_name) ELSE '' END,"
 "               CASE WHEN k.object_kind OPERATOR(pg_catalog.=) 'routine'"
 "                    THEN 'ROUTINE' ELSE 'TABLE' END,"
-"               k.object_name, a.rolname,"
+"               k.object_name,"
+"               CASE WHEN k.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid"
+"                    THEN 'PUBLIC' ELSE pg_catalog.quote_ident(ge.rolname) END,"
 "               CASE WHEN k.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) END,"
-"       k.privilege_type, k.object_name, a.rolname"
-"  FROM pg_temp.snapshot_ops_kept_privileges k"
-"  JOIN pg_catalog.pg_authid a ON a.oid OPERATOR(pg_catalog.=) k.grantee"
-" ORDER BY k.object_name, a.rolname, k.privilege_type";
+"        pg_catalog.format('%s%s on %s to %s', k.privilege_type,"
+"               CASE WHEN k.column_name IS NOT NULL"
+"                    THEN pg_catalog.format(' (%I)', k.column_name) ELSE '' END,"
+"               k.object_name,"
+"               CASE WHEN k.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid"
+"                    THEN 'PUBLIC' ELSE pg_catalog.quote_ident(ge.rolname) END),"
+"        k.grantor,"
+"        k.grantor OPERATOR(pg_catalog.=) k.old_owner OR COALESCE(gr.rolsuper, false),"
+"        k.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid"
+"          AND k.object_kind OPERATOR(pg_catalog.=) 'routine',"
+"        CASE WHEN k.object_kind OPERATOR(pg_catalog.=) 'routine'"
+"             THEN 'EXECUTE WITH GRANT OPTION'"
+"             ELSE k.privilege_type OPERATOR(pg_catalog.||) ' WITH GRANT OPTION' END,"
+"        k.objid, k.column_name, k.object_kind"
+"   FROM k"
+"   LEFT JOIN pg_catalog.pg_authid ge ON ge.oid OPERATOR(pg_catalog.=) k.grantee"
+"   LEFT JOIN pg_catalog.pg_authid gr ON gr.oid OPERATOR(pg_catalog.=) k.grantor"
+"  ORDER BY k.object_name, k.column_name NULLS FIRST, ge.rolname, k.privilege_type";
+
+/* Does role $1 hold $4 (a privilege WITH GRANT OPTION) on object $2? */
+static const char *so_grant_option_sql =
+"SELECT CASE WHEN $5 OPERATOR(pg_catalog.=) 'routine'"
+"            THEN pg_catalog.has_function_privilege($1, $2, $4)"
+"            WHEN $3 IS NULL THEN pg_catalog.has_table_privilege($1, $2, $4)"
+"            ELSE pg_catalog.has_column_privilege($1, $2, $3, $4) END";
+
+typedef struct SoKept
+{
+	char	   *stmt;			/* NULL: the object or column is gone */
+	char	   *what;
+	Oid			grantor;
+	bool		by_owner;		/* grantor was the owner, or is a superuser */
+	bool		public_routine;
+	char	   *option;			/* privilege WITH GRANT OPTION */
+	Oid			objid;
+	char	   *column;
+	char	   *kind;
+	bool		done;
+} SoKept;
 
 /* Run one GRANT as an ordinary grant and return it as a result row. */
 static void
@@ -242,45 +306,132 @@ so_run_grant(ReturnSetInfo *rsinfo, const char *stmt)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &d, &isnull);
 }
 
-/* Grant again what keep_privileges() kept (update scripts only). */
+/* Does the grantor of a kept privilege hold its grant option now? */
+static bool
+so_grantor_may_grant(const SoKept *k)
+{
+	Oid			types[5] = {OIDOID, OIDOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+	Datum		d;
+
+	values[0] = ObjectIdGetDatum(k->grantor);
+	values[1] = ObjectIdGetDatum(k->objid);
+	if (k->column != NULL)
+		values[2] = CStringGetTextDatum(k->column);
+	else
+		nulls[2] = 'n';
+	values[3] = CStringGetTextDatum(k->option);
+	values[4] = CStringGetTextDatum(k->kind);
+	if (SPI_execute_with_args(so_grant_option_sql, 5, types, values, nulls,
+							  true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not check the grant option of a kept privilege");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+/*
+ * Grant again what keep_privileges() kept (update scripts only), each by
+ * its original grantor, so that REVOKE ... CASCADE works on the new object
+ * as it did on the old one: a privilege granted on by a role that held a
+ * grant option is granted again once that role holds the option again.
+ */
 static void
 so_reapply_kept(ReturnSetInfo *rsinfo)
 {
 	uint64		n;
-	char	  **stmts;
-	char	  **what;
+	SoKept	   *kept;
 	bool		isnull;
-
-	if (SPI_execute("SELECT pg_catalog.to_regclass('pg_temp.snapshot_ops_kept_privileges') IS NOT NULL",
-					true, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not look for kept privileges");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-		return;
+	bool		progress = true;
 
 	if (SPI_execute(so_kept_sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the kept privileges");
 	n = SPI_processed;
-	stmts = palloc0(sizeof(char *) * (n + 1));
-	what = palloc0(sizeof(char *) * (n + 1));
+	kept = palloc0(sizeof(SoKept) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
+		SoKept	   *k = &kept[i];
 
-		stmts[i] = SPI_getvalue(tup, desc, 1);
-		if (stmts[i] == NULL)
-			what[i] = psprintf("%s on %s to %s", SPI_getvalue(tup, desc, 2),
-							   SPI_getvalue(tup, desc, 3), SPI_getvalue(tup, desc, 4));
+		k->stmt = SPI_getvalue(tup, desc, 1);
+		k->what = SPI_getvalue(tup, desc, 2);
+		k->grantor = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		k->by_owner = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		k->public_routine = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+		k->option = SPI_getvalue(tup, desc, 6);
+		k->objid = DatumGetObjectId(SPI_getbinval(tup, desc, 7, &isnull));
+		k->column = SPI_getvalue(tup, desc, 8);
+		k->kind = SPI_getvalue(tup, desc, 9);
 	}
+
 	for (uint64 i = 0; i < n; i++)
 	{
-		if (stmts[i] != NULL)
-			so_run_grant(rsinfo, stmts[i]);
-		else
+		SoKept	   *k = &kept[i];
+
+		if (k->stmt == NULL)
+		{
 			ereport(WARNING,
 					(errcode(ERRCODE_WARNING),
-					 errmsg("the privilege %s was not kept", what[i]),
-					 errdetail("The update removed the object.")));
+					 errmsg("the privilege %s was not kept", k->what),
+					 errdetail("The update removed the object or column.")));
+			k->done = true;
+		}
+		else if (k->public_routine)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg("the privilege %s was not kept", k->what),
+					 errdetail("No routine that an update of snapshot_ops creates is executable by PUBLIC."),
+					 errhint("Grant it again after the update if it is wanted.")));
+			k->done = true;
+		}
+	}
+
+	/* owners' grants first, then grants on by holders of a grant option */
+	while (progress)
+	{
+		progress = false;
+		for (uint64 i = 0; i < n; i++)
+		{
+			SoKept	   *k = &kept[i];
+			Oid			save_userid;
+			int			save_sec;
+
+			CHECK_FOR_INTERRUPTS();
+			if (k->done)
+				continue;
+			if (k->by_owner)
+				so_run_grant(rsinfo, k->stmt);
+			else if (so_grantor_may_grant(k))
+			{
+				GetUserIdAndSecContext(&save_userid, &save_sec);
+				SetUserIdAndSecContext(k->grantor, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+				so_run_grant(rsinfo, k->stmt);
+				SetUserIdAndSecContext(save_userid, save_sec);
+			}
+			else
+				continue;
+			k->done = true;
+			progress = true;
+		}
+	}
+
+	/* a grantor that no longer holds the option: the owner grants it */
+	for (uint64 i = 0; i < n; i++)
+	{
+		SoKept	   *k = &kept[i];
+		const char *grantor = GetUserNameFromId(k->grantor, true);
+
+		if (k->done)
+			continue;
+		so_run_grant(rsinfo, k->stmt);
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("the privilege %s was granted again by the object's owner, not by role \"%s\"",
+						k->what, grantor ? grantor : "?"),
+				 errdetail("That role does not hold the grant option any more.")));
 	}
 }
 
@@ -292,7 +443,7 @@ so_reapply_kept(ReturnSetInfo *rsinfo)
  */
 static void
 so_reapply_level(ReturnSetInfo *rsinfo, Oid role, const char *level,
-				 Oid extoid, bool during_update)
+				 Oid extoid, bool during_update, bool have_kept)
 {
 	Oid			types[3] = {REGROLEOID, TEXTOID, OIDOID};
 	Datum		values[3];
@@ -306,8 +457,9 @@ so_reapply_level(ReturnSetInfo *rsinfo, Oid role, const char *level,
 	values[0] = ObjectIdGetDatum(role);
 	values[1] = CStringGetTextDatum(level);
 	values[2] = ObjectIdGetDatum(extoid);
-	if (SPI_execute_with_args(so_level_statements_sql, 3, types, values,
-							  NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(psprintf(so_level_statements_sql,
+									   have_kept ? so_recreated_sql : "false"),
+							  3, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list the statements of access level \"%s\"", level);
 	n = SPI_processed;
 	stmts = palloc(sizeof(char *) * (n + 1));
@@ -393,6 +545,7 @@ snapshot_ops_reapply_access(PG_FUNCTION_ARGS)
 	bool		save_creating = creating_extension;
 	Oid			save_extension = CurrentExtensionObject;
 	bool		during_update;
+	volatile bool have_kept = false;
 
 	so_init_materialized_srf(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
 	so_extension_lookup(&ext);
@@ -404,6 +557,16 @@ snapshot_ops_reapply_access(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	if (during_update)
+	{
+		bool		isnull;
+
+		if (SPI_execute("SELECT pg_catalog.to_regclass('pg_temp.snapshot_ops_kept_privileges') IS NOT NULL",
+						true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not look for kept privileges");
+		have_kept = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+	}
 	values[0] = ObjectIdGetDatum(ext.nspid);
 	if (SPI_execute_with_args(so_holders_sql, 1, argtypes, values, NULL,
 							  true, 0) != SPI_OK_SELECT)
@@ -424,12 +587,13 @@ snapshot_ops_reapply_access(PG_FUNCTION_ARGS)
 	{
 		creating_extension = false;
 		CurrentExtensionObject = InvalidOid;
-		if (during_update)
+		if (have_kept)
 			so_reapply_kept(rsinfo);
 		for (uint64 i = 0; i < nholders; i++)
 		{
 			CHECK_FOR_INTERRUPTS();
-			so_reapply_level(rsinfo, roles[i], levels[i], ext.oid, during_update);
+			so_reapply_level(rsinfo, roles[i], levels[i], ext.oid, during_update,
+							 have_kept);
 		}
 	}
 	PG_FINALLY();

@@ -308,23 +308,39 @@ my $max = $node->safe_psql('upgraded', q{SELECT max(snapshot_id) FROM trading.se
 cmp_ok($next, '>', $max, 'keys handed out after the restore follow the restored ones');
 
 # --- what a DBA changed by hand survives the update ---------------------------
-# A monitoring role's grants on the objects 1.1 drops and creates again
-# (worker_status(), job_schedules(), the jobs view) are kept; an admin whose
-# level a DBA narrowed gets nothing new and a WARNING; the update run by
-# another superuser leaves new objects owned by the extension's owner; an
-# autovacuum setting a DBA changed is kept with a WARNING, one a DBA reset
-# fails the update with the statement that fixes it (55000).
+# The extension belongs to a superuser whose name needs quoting and another
+# superuser runs the update.  Grants by hand on the objects 1.1 drops and
+# creates again (worker_status(), job_schedules(), the jobs view) are kept:
+# column privileges, grant options, and a grant made by a holder of a grant
+# option, by that holder (so that REVOKE ... CASCADE still reaches it);
+# PUBLIC's EXECUTE is not kept, with a WARNING.  An admin whose level a DBA
+# narrowed (on an object the update keeps, or on one it creates again)
+# gets nothing new and a WARNING.  New objects belong to the extension's
+# owner.  An autovacuum setting a DBA changed is kept with a WARNING, one a
+# DBA reset fails the update with the statement that fixes it (55000).
 $node->safe_psql('postgres', q{
-	CREATE ROLE so_monitor; CREATE ROLE so_narrow; CREATE ROLE so_dba SUPERUSER;
+	CREATE ROLE "So Owner" SUPERUSER; CREATE ROLE so_monitor; CREATE ROLE so_narrow;
+	CREATE ROLE so_narrow2; CREATE ROLE so_column; CREATE ROLE so_delegate; CREATE ROLE so_delegated;
 	CREATE DATABASE handmade});
 $node->safe_psql('handmade', q{
+	SET ROLE "So Owner";
 	CREATE EXTENSION snapshot_ops VERSION '1.0';
+	RESET ROLE;
 	SELECT count(*) FROM snapshot_ops.grant_access('so_admin', 'admin');
 	SELECT count(*) FROM snapshot_ops.grant_access('so_narrow', 'admin');
+	SELECT count(*) FROM snapshot_ops.grant_access('so_narrow2', 'admin');
 	REVOKE EXECUTE ON FUNCTION snapshot_ops.run_job(text, boolean) FROM so_narrow;
+	REVOKE EXECUTE ON FUNCTION snapshot_ops.worker_status() FROM so_narrow2;
 	GRANT SELECT ON snapshot_ops.jobs TO so_monitor;
 	GRANT EXECUTE ON FUNCTION snapshot_ops.worker_status() TO so_monitor WITH GRANT OPTION;
 	GRANT EXECUTE ON FUNCTION snapshot_ops.job_schedules() TO so_monitor;
+	GRANT EXECUTE ON FUNCTION snapshot_ops.worker_status() TO PUBLIC;
+	GRANT SELECT (job, next_run) ON snapshot_ops.jobs TO so_column;
+	GRANT USAGE ON SCHEMA snapshot_ops TO so_delegate;
+	GRANT EXECUTE ON FUNCTION snapshot_ops.worker_status() TO so_delegate WITH GRANT OPTION;
+	SET ROLE so_delegate;
+	GRANT EXECUTE ON FUNCTION snapshot_ops.worker_status() TO so_delegated;
+	RESET ROLE;
 	ALTER TABLE session_snapshots RESET (autovacuum_vacuum_cost_delay);
 });
 my ($ret, $out, $err) = $node->psql('handmade', 'ALTER EXTENSION snapshot_ops UPDATE',
@@ -338,38 +354,55 @@ is($node->safe_psql('handmade', q{SELECT extversion FROM pg_extension WHERE extn
 	'1.0', '... leaving the database at 1.0');
 
 $node->safe_psql('handmade', q{ALTER TABLE session_snapshots SET (autovacuum_vacuum_cost_delay = 5)});
-($ret, $out, $err) = $node->psql('handmade', 'SET ROLE so_dba; ALTER EXTENSION snapshot_ops UPDATE');
-is($ret, 0, 'the update runs as another superuser once the setting is back');
+($ret, $out, $err) = $node->psql('handmade', 'ALTER EXTENSION snapshot_ops UPDATE');
+is($ret, 0, 'the update runs as another superuser than the owner "So Owner" once the setting is back');
 like($err, qr/WARNING:  table public\.session_snapshots has the storage parameter autovacuum_vacuum_cost_delay=5 instead of autovacuum_vacuum_cost_delay=10/,
 	'a setting the DBA changed is kept, with a WARNING');
 is($node->safe_psql('handmade', q{SELECT 'autovacuum_vacuum_cost_delay=5' = ANY (reloptions) FROM pg_class WHERE oid = 'session_snapshots'::regclass}),
 	't', '... and stays as the DBA set it');
-like($err, qr/WARNING:  role "so_narrow" holds access level "admin" of snapshot_ops only in part/,
-	'an admin whose level was narrowed by hand is warned about');
+foreach my $r ('so_narrow', 'so_narrow2')
+{
+	like($err, qr/WARNING:  role "$r" holds access level "admin" of snapshot_ops only in part/,
+		"an admin whose level was narrowed by hand is warned about ($r)");
+}
 like($err, qr/HINT:  To give it the whole level, run SELECT snapshot_ops\.grant_access\('so_narrow', 'admin'\)\./,
 	'... with the call that gives the whole level');
-unlike($err, qr/so_admin/, 'an admin holding the whole level is not warned about');
+unlike($err, qr/"so_admin"/, 'an admin holding the whole level is not warned about');
+like($err, qr/WARNING:  the privilege EXECUTE on snapshot_ops\.worker_status\(\) to PUBLIC was not kept/,
+	'PUBLIC\'s EXECUTE on a routine created again is not kept, with a WARNING');
 is($node->safe_psql('handmade', q{
 	SELECT string_agg(r || ':' || f || '=' || has_function_privilege(r, f, 'EXECUTE'), ' ' ORDER BY r, f)
-	  FROM unnest(ARRAY['so_admin', 'so_narrow']) r,
+	  FROM unnest(ARRAY['so_admin', 'so_narrow', 'so_narrow2']) r,
 		   unnest(ARRAY['snapshot_ops.hold_retention(text)', 'snapshot_ops.run_job(text,boolean)',
 						'snapshot_ops.worker_status()']) f}),
 	'so_admin:snapshot_ops.hold_retention(text)=true so_admin:snapshot_ops.run_job(text,boolean)=true '
 	. 'so_admin:snapshot_ops.worker_status()=true '
 	. 'so_narrow:snapshot_ops.hold_retention(text)=false so_narrow:snapshot_ops.run_job(text,boolean)=false '
-	. 'so_narrow:snapshot_ops.worker_status()=true',
-	'the full admin gets the new functions; the narrowed one keeps what it had and gets nothing new');
+	. 'so_narrow:snapshot_ops.worker_status()=true '
+	. 'so_narrow2:snapshot_ops.hold_retention(text)=false so_narrow2:snapshot_ops.run_job(text,boolean)=true '
+	. 'so_narrow2:snapshot_ops.worker_status()=false',
+	'the full admin gets the new functions; the narrowed ones keep what they had and get nothing new');
 is($node->safe_psql('handmade', q{
 	SELECT has_table_privilege('so_monitor', 'snapshot_ops.jobs', 'SELECT'),
 		   has_function_privilege('so_monitor', 'snapshot_ops.worker_status()', 'EXECUTE WITH GRANT OPTION'),
 		   has_function_privilege('so_monitor', 'snapshot_ops.job_schedules()', 'EXECUTE'),
-		   has_function_privilege('so_monitor', 'snapshot_ops.run_job(text,boolean)', 'EXECUTE')}),
-	't|t|t|f', 'grants by hand on the objects the update drops and creates again are kept, grant option included');
+		   has_function_privilege('so_monitor', 'snapshot_ops.run_job(text,boolean)', 'EXECUTE'),
+		   has_column_privilege('so_column', 'snapshot_ops.jobs', 'next_run', 'SELECT'),
+		   has_column_privilege('so_column', 'snapshot_ops.jobs', 'last_status', 'SELECT')}),
+	't|t|t|f|t|f', 'grants by hand on the objects the update drops and creates again are kept: grant option, columns');
+is($node->safe_psql('handmade', q{
+	SELECT a.grantor::regrole FROM pg_proc p, aclexplode(p.proacl) a
+	 WHERE p.oid = 'snapshot_ops.worker_status()'::regprocedure AND a.grantee = 'so_delegated'::regrole}),
+	'so_delegate', 'a grant made by a holder of the grant option is made again by that holder');
+$node->safe_psql('handmade', q{REVOKE EXECUTE ON FUNCTION snapshot_ops.worker_status() FROM so_delegate CASCADE});
+is($node->safe_psql('handmade', q{SELECT has_function_privilege('so_delegated', 'snapshot_ops.worker_status()', 'EXECUTE')}),
+	'f', '... so that REVOKE ... CASCADE still reaches it');
 is($node->safe_psql('handmade', q{
 	SELECT count(*) FROM pg_init_privs i
 	 WHERE i.privtype = 'e' AND EXISTS (SELECT FROM aclexplode(i.initprivs) a
 										 WHERE a.grantee IN ('so_monitor'::regrole, 'so_admin'::regrole,
-															 'so_narrow'::regrole, 'so_dba'::regrole))}),
+															 'so_narrow'::regrole, 'so_column'::regrole,
+															 'so_delegated'::regrole))}),
 	'0', 'the kept and added grants are ordinary grants (pg_dump keeps them), not initial privileges');
 is($node->safe_psql('handmade', q{
 	SELECT string_agg(o, ', ' ORDER BY o) FROM (
@@ -383,6 +416,8 @@ is($node->safe_psql('handmade', q{
 		   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'snapshot_ops')
 		   AND p.proowner <> (SELECT extowner FROM pg_extension WHERE extname = 'snapshot_ops')) x}),
 	'', 'every object belongs to the extension\'s owner after an update run by another superuser');
+is($node->safe_psql('handmade', q{SELECT extowner::regrole FROM pg_extension WHERE extname = 'snapshot_ops'}),
+	'"So Owner"', '... who is "So Owner"');
 is($node->safe_psql('handmade', q{SELECT to_regclass('pg_temp.snapshot_ops_kept_privileges') IS NULL
 	AND NOT EXISTS (SELECT FROM pg_class WHERE relname = 'snapshot_ops_kept_privileges')}),
 	't', 'the update leaves no table of kept privileges behind');

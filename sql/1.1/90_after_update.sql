@@ -96,7 +96,7 @@ BEGIN
 		   AND d.xmin = pg_current_xact_id()::xid
 		   AND p.proowner <> ext_owner
 	LOOP
-		EXECUTE format('ALTER %s %s OWNER TO %I', r.kind, r.name, ext_owner::regrole::text);
+		EXECUTE format('ALTER %s %s OWNER TO %s', r.kind, r.name, ext_owner::regrole);
 	END LOOP;
 
 	-- 2. nothing for PUBLIC on the routines the update created.  A routine
