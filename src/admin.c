@@ -139,6 +139,9 @@ so_absence_reason(const SoWorkerInfo *info)
 		case SO_DB_STOPPED:
 			return psprintf("The worker was stopped for a command that needs the database to itself (DROP, ALTER or CREATE DATABASE); it starts again at %s.",
 							timestamptz_to_str(info->retry_at));
+		case SO_DB_TERMINATED:
+			return psprintf("The worker was terminated (pg_terminate_backend()); it starts again at %s.",
+							timestamptz_to_str(info->retry_at));
 		case SO_DB_CLOSED:
 			return psprintf("The database does not accept connections (ALLOW_CONNECTIONS false); the launcher looks at it again at %s.",
 							timestamptz_to_str(info->retry_at));
@@ -406,7 +409,7 @@ so_worker_status_rows(FunctionCallInfo fcinfo, int ncols)
 		state = "waiting to retry";
 	else if (info.db_state == SO_DB_NO_BGWORKER || info.db_state == SO_DB_NO_SLOT)
 		state = "waiting for a slot";
-	else if (info.db_state == SO_DB_STOPPED)
+	else if (info.db_state == SO_DB_STOPPED || info.db_state == SO_DB_TERMINATED)
 		state = "waiting to restart";
 	else if (info.db_state == SO_DB_CLOSED)
 		state = "waiting for connections";

@@ -256,9 +256,11 @@ so_track(Oid dboid, bool create)
 }
 
 /*
- * Queue every database that may have the extension: connectable, not a
- * template (a worker connected to a template would make CREATE DATABASE
- * fail), and listed in snapshot_ops.databases.
+ * Queue every database that may have the extension: not a template (a
+ * worker connected to a template would make CREATE DATABASE fail), and
+ * listed in snapshot_ops.databases.  A database that refuses connections
+ * is queued too: so_launcher_start_queued() looks at it again every
+ * SO_CLOSED_RECHECK_SECONDS until it accepts them.
  */
 static void
 so_queue_all_databases(void)
@@ -277,7 +279,7 @@ so_queue_all_databases(void)
 	{
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
 
-		if (!db->datallowconn || db->datistemplate)
+		if (db->datistemplate)
 			continue;
 		if (so_database_listed(NameStr(db->datname)))
 			so_queue_database(db->oid);
@@ -325,6 +327,23 @@ so_worker_gone(int slotno, const SoSlotExit *ex)
 				(errmsg("snapshot_ops worker for database \"%s\" stopped for a command that needs the database to itself",
 						dbname),
 				 errdetail("It starts again in %d seconds.", SO_RETRY_SECONDS)));
+		return;
+	}
+	/*
+	 * SIGTERM: pg_terminate_backend(), or a shutdown (the postmaster sends
+	 * it to the workers and the launcher at once, so the launcher may see
+	 * its workers go first): no failure
+	 */
+	if (ex->action == SO_EXIT_TERMINATED)
+	{
+		dbname = so_database_name(ex->dboid);
+		t->retry_at = TimestampTzPlusMilliseconds(now, SO_RETRY_SECONDS * 1000);
+		so_db_set_pause(ex->dboid, SO_DB_TERMINATED, t->retry_at);
+		ereport(LOG,
+				(errmsg("snapshot_ops worker for database \"%s\" was terminated",
+						dbname ? dbname : "?"),
+				 errdetail("It starts again in %d seconds unless the server is shutting down.",
+						   SO_RETRY_SECONDS)));
 		return;
 	}
 	if (ex->action == SO_EXIT_RESTART)
@@ -383,6 +402,12 @@ so_launcher_collect(void)
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
 
+	/*
+	 * At a shutdown the postmaster sends SIGTERM to the launcher and the
+	 * workers at once: end here rather than log the workers' exits as
+	 * failures.
+	 */
+	CHECK_FOR_INTERRUPTS();
 	requested = so_launcher_take_requests(&rescan);
 
 	for (int i = 0; i < so_slot_count(); i++)

@@ -57,7 +57,9 @@ typedef enum SoExitAction
 {
 	SO_EXIT_RETRY,				/* unexpected exit: start again after a pause */
 	SO_EXIT_RESTART,			/* start again now (settings or version changed) */
-	SO_EXIT_DONE				/* nothing to do here: no restart */
+	SO_EXIT_DONE,				/* nothing to do here: no restart */
+	SO_EXIT_TERMINATED			/* SIGTERM (pg_terminate_backend(), shutdown):
+								 * start again after a pause, no failure */
 } SoExitAction;
 
 /* What the launcher knows about a database (worker_status().reason). */
@@ -73,7 +75,8 @@ typedef enum SoDbState
 	SO_DB_NO_EXTENSION,			/* the worker found no extension */
 	SO_DB_UNSUPPORTED,			/* the extension's SQL is newer than the library */
 	SO_DB_STOPPED,				/* stopped for DROP/ALTER DATABASE; restarts later */
-	SO_DB_CLOSED				/* ALLOW_CONNECTIONS false; looked at again later */
+	SO_DB_CLOSED,				/* ALLOW_CONNECTIONS false; looked at again later */
+	SO_DB_TERMINATED			/* its worker got SIGTERM; restarts later */
 } SoDbState;
 
 #define SO_MESSAGE_LEN		512

@@ -76,6 +76,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "cron.h"
@@ -100,6 +101,9 @@ static MemoryContext so_loop_cxt = NULL;
 
 /* The last error message reported in this process (emit_log_hook). */
 static char so_last_error[SO_MESSAGE_LEN];
+
+/* This worker is ending because of SIGTERM, not of a failure. */
+static bool so_terminated = false;
 static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /* Start-up bookkeeping (job_runs) not done yet: retried from the loop. */
@@ -136,7 +140,9 @@ static void so_worker_after_run(SoJob job, SoTrigger trigger,
 static void
 so_worker_on_exit(int code, Datum arg)
 {
-	if (code != 0)
+	if (so_terminated)
+		so_worker_set_exit(SO_EXIT_TERMINATED);
+	else if (code != 0)
 		so_worker_set_exit_error(so_last_error[0] ? so_last_error :
 								 "the worker exited with an error");
 	so_worker_detach();
@@ -148,6 +154,9 @@ so_worker_log_hook(ErrorData *edata)
 {
 	if (edata->elevel >= ERROR && edata->message != NULL)
 		so_clip_copy(so_last_error, edata->message, sizeof(so_last_error));
+	/* die(): pg_terminate_backend(), or the postmaster shutting down */
+	if (edata->elevel == FATAL && edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		so_terminated = true;
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
 }
@@ -580,7 +589,12 @@ so_worker_main(Datum main_arg)
 	 */
 	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 	{
+		/* as autovacuum does: the error's context frames are gone */
+		error_context_stack = NULL;
 		HOLD_INTERRUPTS();
+		/* forget a pending cancel or timeout of the failed statement */
+		disable_all_timeouts(false);
+		QueryCancelPending = false;
 		EmitErrorReport();
 		AbortOutOfAnyTransaction();
 		FlushErrorState();

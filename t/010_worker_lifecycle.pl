@@ -122,6 +122,8 @@ ok( $node->poll_query_until('postgres', qq{
 		 WHERE backend_type = 'snapshot_ops worker' AND datname = 'app1'
 		   AND pid <> $pid1}),
 	'a terminated worker is started again');
+is($node->safe_psql('app1', q{SELECT failures FROM snapshot_ops.worker_status()}), '0',
+	'pg_terminate_backend() of a worker is not counted as a failure');
 
 # the worker does not block DROP DATABASE (nor CREATE DATABASE ... TEMPLATE)
 $t0 = time;
