@@ -137,7 +137,7 @@ so_absence_reason(const SoWorkerInfo *info)
 							pstrdup(timestamptz_to_str(info->last_error_at)),
 							info->last_error, pstrdup(timestamptz_to_str(info->retry_at)));
 		case SO_DB_STOPPED:
-			return psprintf("The worker was stopped for a command that needs the database to itself (DROP, ALTER or CREATE DATABASE); it starts again at %s.",
+			return psprintf("The worker was stopped for a command on the database or the extension (DROP, ALTER or CREATE DATABASE; DROP or ALTER EXTENSION); it starts again at %s.",
 							timestamptz_to_str(info->retry_at));
 		case SO_DB_TERMINATED:
 			return psprintf("The worker was terminated (pg_terminate_backend()); it starts again at %s.",

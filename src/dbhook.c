@@ -20,6 +20,14 @@
  * After CREATE DATABASE, the launcher is asked to check the new database:
  * a copy of a template that has the extension needs a worker of its own.
  *
+ * DROP EXTENSION snapshot_ops and ALTER EXTENSION snapshot_ops UPDATE stop
+ * the worker of the current database too, and wait for it to exit (at
+ * most SO_STOP_WAIT_MS): a cleanup batch takes the tables' locks in
+ * another order than these commands (retention_holds, then the snapshot
+ * tables), so the two would deadlock, and a run record kept by the worker
+ * would be written into the next installation's history.  Only the
+ * extension's owner (or a superuser), who alone may run those commands.
+ *
  * Copyright (c) 2026, snapshot_ops developers
  *
  * IDENTIFICATION
@@ -36,16 +44,25 @@
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "dbhook.h"
 #include "shmem.h"
+#include "version.h"
+
+/* How long DROP/ALTER EXTENSION waits for the worker to exit. */
+#define SO_STOP_WAIT_MS		10000
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 static void so_stop_worker_of(const char *dbname);
+static void so_stop_own_worker(void);
+static bool so_names_extension(List *objects);
 static const char *so_option_value(List *options, const char *name);
 static void so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							  bool readOnlyTree, ProcessUtilityContext context,
@@ -84,6 +101,60 @@ so_stop_worker_of(const char *dbname)
 		ereport(DEBUG1,
 				(errmsg_internal("snapshot_ops: stopped worker %d of database \"%s\"",
 								 (int) pid, dbname)));
+}
+
+/*
+ * Before DROP or ALTER EXTENSION snapshot_ops: stop this database's worker
+ * and wait until it is gone (see the file header).
+ */
+static void
+so_stop_own_worker(void)
+{
+	SoExtension ext;
+	SoWorkerInfo info;
+	pid_t		pid;
+	TimestampTz deadline;
+
+	so_extension_lookup(&ext);
+	if (!OidIsValid(ext.oid) || !has_privs_of_role(GetUserId(), ext.owner))
+		return;
+	pid = so_worker_stop_for_command(MyDatabaseId);
+	if (pid == 0 || kill(pid, SIGTERM) != 0)
+		return;
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SO_STOP_WAIT_MS);
+	for (;;)
+	{
+		so_worker_info(MyDatabaseId, &info);
+		if (!info.has_slot || info.pid != pid)
+			break;
+		if (GetCurrentTimestamp() >= deadline)
+		{
+			ereport(NOTICE,
+					(errmsg("the snapshot_ops worker of this database (pid %d) has not exited yet; going on",
+							(int) pid)));
+			break;
+		}
+		CHECK_FOR_INTERRUPTS();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* Does a DROP's object list name the extension snapshot_ops? */
+static bool
+so_names_extension(List *objects)
+{
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		Node	   *obj = lfirst(lc);
+
+		if (IsA(obj, String) && strcmp(strVal(obj), "snapshot_ops") == 0)
+			return true;
+	}
+	return false;
 }
 
 /* The value of a DefElem option, or NULL. */
@@ -131,6 +202,15 @@ so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				so_stop_worker_of(so_option_value(((CreatedbStmt *) parsetree)->options,
 												  "template"));
 				created = ((CreatedbStmt *) parsetree)->dbname;
+				break;
+			case T_DropStmt:
+				if (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION &&
+					so_names_extension(((DropStmt *) parsetree)->objects))
+					so_stop_own_worker();
+				break;
+			case T_AlterExtensionStmt:
+				if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "snapshot_ops") == 0)
+					so_stop_own_worker();
 				break;
 			default:
 				break;

@@ -74,11 +74,13 @@ static SoKeptPlan so_held_plan;
 static SoKeptPlan so_add_plan;
 static SoKeptPlan so_release_plan;
 static SoKeptPlan so_list_plan;
+static SoKeptPlan so_raise_plan;
 
 static char *so_sql_held(const char *qschema);
 static char *so_sql_add(const char *qschema);
 static char *so_sql_release(const char *qschema);
 static char *so_sql_list(const char *qschema);
+static char *so_sql_raise_key(const char *qschema);
 static Oid	so_holds_owner(Oid *nspid);
 static void so_holds_exec(SoKeptPlan *kp, SoSqlBuilder build, int nargs,
 						  Oid *argtypes, Datum *values, Snapshot snapshot,
@@ -119,6 +121,71 @@ so_sql_list(const char *qschema)
 	return psprintf("SELECT h.hold_id, h.reason, h.source, h.held_at, h.held_by"
 					" FROM %s.%s h ORDER BY h.hold_id",
 					qschema, SO_HOLDS_TABLE);
+}
+
+/*
+ * Move the key sequence ($1) of session_snapshots past the highest
+ * snapshot_id of the four tables, orphaned child rows included; never
+ * back.  nextval() reads the sequence atomically (a value it takes when
+ * nothing needs moving is a gap, as any rolled-back save leaves).
+ */
+static char *
+so_sql_raise_key(const char *qschema)
+{
+	return psprintf("SELECT pg_catalog.setval($1, t.top, true)"
+					" FROM (SELECT GREATEST("
+					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.session_snapshots),"
+					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.position_snapshots),"
+					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.metrics_snapshots),"
+					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.risk_guard_snapshots)) AS top) t"
+					" WHERE t.top IS NOT NULL"
+					"   AND t.top OPERATOR(pg_catalog.>=) pg_catalog.nextval($1)",
+					qschema, qschema, qschema, qschema);
+}
+
+/*
+ * After a bulk load: keys that save_snapshot() hands out from now on are
+ * above every loaded one.  A restore sets the sequence itself, but a
+ * selective one (pg_dump -t, pg_restore -t, --data-only of some tables)
+ * does not, and a key of a loaded child row without its parent would be
+ * given to a new snapshot, which would then load that row as its own.
+ * Runs as the sequence's owner (a database owner restoring may not use
+ * it).
+ */
+static void
+so_raise_key_sequence(Oid nspid)
+{
+	Oid			seqid = get_relname_relid("session_snapshots_snapshot_id_seq", nspid);
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1];
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec_context;
+	SPIPlanPtr	plan;
+	int			rc;
+
+	if (!OidIsValid(seqid))
+		return;
+	{
+		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(seqid));
+
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for relation %u", seqid);
+		owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+		ReleaseSysCache(tuple);
+	}
+	values[0] = ObjectIdGetDatum(seqid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	plan = so_kept_plan(&so_raise_plan, nspid, so_sql_raise_key, 1, argtypes);
+	rc = SPI_execute_plan(plan, values, NULL, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not move the key sequence of session_snapshots: %s",
+			 SPI_result_code_string(rc));
+	SPI_finish();
 }
 
 /*
@@ -243,7 +310,8 @@ so_retention_held(char **why)
 
 /*
  * note_bulk_load(), AFTER INSERT FOR EACH STATEMENT on each of the four
- * tables: a COPY FROM into the table records a hold.
+ * tables: a COPY FROM into the table records a hold and moves the key
+ * sequence past the loaded keys.
  */
 Datum
 snapshot_ops_note_bulk_load(PG_FUNCTION_ARGS)
@@ -253,10 +321,13 @@ snapshot_ops_note_bulk_load(PG_FUNCTION_ARGS)
 	Relation	rel = trigdata->tg_relation;
 
 	if (so_bulk_load_into(rel))
+	{
 		(void) so_hold_add(psprintf("bulk load (COPY) into %s",
 									quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 															   RelationGetRelationName(rel))),
 						   "bulk_load");
+		so_raise_key_sequence(RelationGetNamespace(rel));
+	}
 	return PointerGetDatum(NULL);
 }
 

@@ -42,6 +42,7 @@
 #include "utils/timestamp.h"
 
 #include "guc.h"
+#include "holds.h"
 #include "jobrec.h"
 #include "refint.h"
 #include "spi_util.h"
@@ -340,7 +341,8 @@ so_rec_write(void *arg)
 		so_rec_write_record(rec);
 		ended |= rec->ended;
 	}
-	if (ended)
+	/* while retention is held (a restore), restored history is kept too */
+	if (ended && !so_retention_held(NULL))
 	{
 		Interval	keep;
 		Datum		values[1];
@@ -652,6 +654,40 @@ snapshot_ops_job_runs_loaded(PG_FUNCTION_ARGS)
 	tuple = trigdata->tg_trigtuple;
 	if (!so_bulk_load_into(rel))
 		return PointerGetDatum(tuple);
+
+	/*
+	 * A run that was running when the dump was taken runs nowhere here:
+	 * loaded as interrupted, not left "running" until the next worker
+	 * start looks at it.
+	 */
+	{
+		AttrNumber	status_att = SPI_fnumber(RelationGetDescr(rel), "status");
+		AttrNumber	message_att = SPI_fnumber(RelationGetDescr(rel), "message");
+		AttrNumber	finished_att = SPI_fnumber(RelationGetDescr(rel), "finished_at");
+		Datum		status;
+		bool		status_null;
+
+		if (status_att <= 0 || message_att <= 0 || finished_att <= 0)
+			elog(ERROR, "snapshot_ops.job_runs has no column status, message or finished_at");
+		status = heap_getattr(tuple, status_att, RelationGetDescr(rel), &status_null);
+		if (!status_null && strcmp(TextDatumGetCString(status), "running") == 0)
+		{
+			int			cols[3] = {status_att, message_att, finished_att};
+			Datum		vals[3];
+			bool		nulls[3] = {false, false, false};
+			bool		msg_null;
+			Datum		msg = heap_getattr(tuple, message_att, RelationGetDescr(rel), &msg_null);
+			const char *note = "it was running when the dump was taken";
+
+			vals[0] = CStringGetTextDatum("interrupted");
+			vals[1] = CStringGetTextDatum(msg_null ? note :
+										  psprintf("%s; %s", TextDatumGetCString(msg), note));
+			/* as the worker marks one at start-up: ended when found */
+			vals[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+			tuple = heap_modify_tuple_by_cols(tuple, RelationGetDescr(rel), 3,
+											  cols, vals, nulls);
+		}
+	}
 
 	attnum = SPI_fnumber(RelationGetDescr(rel), "run_id");
 	if (attnum <= 0)

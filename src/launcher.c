@@ -76,6 +76,7 @@ typedef struct SoTrack
 	Oid			dboid;
 	int			failures;		/* in a row */
 	TimestampTz retry_at;		/* 0: no retry pending */
+	bool		had_worker;		/* stopped, not failed: queued first again */
 } SoTrack;
 
 /* Launcher-local state, in TopMemoryContext. */
@@ -234,6 +235,22 @@ so_queue_database(Oid dboid)
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/*
+ * Queue a database whose worker stopped for a reason other than a failure
+ * (a settings change, an update, a command, SIGTERM) ahead of those that
+ * wait: with fewer slots than databases, a worker that restarts for a
+ * setting would otherwise give its slot to the next database for good.
+ */
+static void
+so_queue_database_first(Oid dboid)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+	so_queue = list_delete_oid(so_queue, dboid);
+	so_queue = lcons_oid(dboid, so_queue);
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /* The launcher's memory of a database; with create, a new entry. */
 static SoTrack *
 so_track(Oid dboid, bool create)
@@ -322,9 +339,10 @@ so_worker_gone(int slotno, const SoSlotExit *ex)
 			return;
 		}
 		t->retry_at = TimestampTzPlusMilliseconds(now, SO_RETRY_SECONDS * 1000);
+		t->had_worker = true;
 		so_db_set_pause(ex->dboid, SO_DB_STOPPED, t->retry_at);
 		ereport(LOG,
-				(errmsg("snapshot_ops worker for database \"%s\" stopped for a command that needs the database to itself",
+				(errmsg("snapshot_ops worker for database \"%s\" stopped for a command on the database or the extension",
 						dbname),
 				 errdetail("It starts again in %d seconds.", SO_RETRY_SECONDS)));
 		return;
@@ -338,6 +356,7 @@ so_worker_gone(int slotno, const SoSlotExit *ex)
 	{
 		dbname = so_database_name(ex->dboid);
 		t->retry_at = TimestampTzPlusMilliseconds(now, SO_RETRY_SECONDS * 1000);
+		t->had_worker = true;
 		so_db_set_pause(ex->dboid, SO_DB_TERMINATED, t->retry_at);
 		ereport(LOG,
 				(errmsg("snapshot_ops worker for database \"%s\" was terminated",
@@ -351,7 +370,7 @@ so_worker_gone(int slotno, const SoSlotExit *ex)
 		t->failures = 0;
 		t->retry_at = 0;
 		so_db_clear_failures(ex->dboid);
-		so_queue_database(ex->dboid);
+		so_queue_database_first(ex->dboid);
 		return;
 	}
 	if (ex->action == SO_EXIT_DONE)
@@ -449,7 +468,11 @@ so_launcher_collect(void)
 		if (t->retry_at != 0 && t->retry_at <= now)
 		{
 			t->retry_at = 0;
-			so_queue_database(t->dboid);
+			if (t->had_worker)
+				so_queue_database_first(t->dboid);
+			else
+				so_queue_database(t->dboid);
+			t->had_worker = false;
 		}
 	}
 }

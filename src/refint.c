@@ -120,6 +120,7 @@
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
+#include "compat.h"
 #include "refint.h"
 #include "spi_util.h"
 
@@ -308,10 +309,12 @@ so_bulk_load_into(Relation rel)
 
 	/*
 	 * Only a role that could drop or disable the checks anyway loads
-	 * unchecked: a superuser or the table's owner, as a restore runs.  A
-	 * writer's COPY is an INSERT like any other (checked, no hold).
+	 * unchecked: a superuser, the table's owner, or the database's owner
+	 * (who can drop the database), as a restore runs.  A writer's COPY is
+	 * an INSERT like any other (checked, no hold).
 	 */
-	if (!superuser() && !has_privs_of_role(GetUserId(), rel->rd_rel->relowner))
+	if (!superuser() && !has_privs_of_role(GetUserId(), rel->rd_rel->relowner) &&
+		!so_database_ownercheck(MyDatabaseId, GetUserId()))
 		return false;
 	if (portal == NULL || portal->commandTag != CMDTAG_COPY ||
 		list_length(portal->stmts) != 1)

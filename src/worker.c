@@ -567,6 +567,14 @@ so_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
+	/*
+	 * The postmaster ignores SIGHUP in a new background worker until its
+	 * main function sets a handler, and the configuration this process
+	 * inherited is the postmaster's at fork: a reload in between would be
+	 * lost.  Read the file once more at the first turn of the loop.
+	 */
+	ConfigReloadPending = true;
+
 	/* attach to the slot, unless the launcher gave it up meanwhile */
 	dboid = so_worker_attach(slotno, MyLatch);
 	if (!OidIsValid(dboid))

@@ -381,10 +381,10 @@ ok( $node->poll_query_until('ren2', q{SELECT state = 'waiting to restart' FROM s
 is($node->safe_psql('ren2', q{SELECT failures || ' ' || coalesce(last_error, 'none') FROM snapshot_ops.worker_status()}),
 	'0 none', 'no failure, no error');
 like($node->safe_psql('ren2', q{SELECT reason FROM snapshot_ops.worker_status()}),
-	qr/^The worker was stopped for a command that needs the database to itself \(DROP, ALTER or CREATE DATABASE\); it starts again at \d{4}-/,
+	qr/^The worker was stopped for a command on the database or the extension \(DROP, ALTER or CREATE DATABASE; DROP or ALTER EXTENSION\); it starts again at \d{4}-/,
 	'the reason says it was stopped for a command');
 ok(wait_for_log($log_offset,
-		qr/LOG:  snapshot_ops worker for database "ren2?" stopped for a command that needs the database to itself\n.*DETAIL:  It starts again in 10 seconds\./),
+		qr/LOG:  snapshot_ops worker for database "ren2?" stopped for a command on the database or the extension\n.*DETAIL:  It starts again in 10 seconds\./),
 	'the launcher logs the stop for a command');
 ok( $node->poll_query_until('ren2', q{SELECT running FROM snapshot_ops.worker_status()}),
 	'the renamed database gets its worker back');
