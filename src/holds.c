@@ -126,8 +126,8 @@ so_sql_list(const char *qschema)
 /*
  * Move the key sequence ($1) of session_snapshots past the highest
  * snapshot_id of the four tables, orphaned child rows included; never
- * back.  nextval() reads the sequence atomically (a value it takes when
- * nothing needs moving is a gap, as any rolled-back save leaves).
+ * back, and not at all when it is past them already (a restore's own
+ * setval() keeps its exact position).
  */
 static char *
 so_sql_raise_key(const char *qschema)
@@ -137,10 +137,12 @@ so_sql_raise_key(const char *qschema)
 					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.session_snapshots),"
 					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.position_snapshots),"
 					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.metrics_snapshots),"
-					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.risk_guard_snapshots)) AS top) t"
-					" WHERE t.top IS NOT NULL"
-					"   AND t.top OPERATOR(pg_catalog.>=) pg_catalog.nextval($1)",
-					qschema, qschema, qschema, qschema);
+					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.risk_guard_snapshots)) AS top) t,"
+					"  %s.session_snapshots_snapshot_id_seq q"
+					" WHERE t.top OPERATOR(pg_catalog.>)"
+					"       CASE WHEN q.is_called THEN q.last_value"
+					"            ELSE q.last_value OPERATOR(pg_catalog.-) 1 END",
+					qschema, qschema, qschema, qschema, qschema);
 }
 
 /*

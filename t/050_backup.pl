@@ -166,6 +166,22 @@ is($rc, 0, 'rotate succeeds');
 ok(-e "$same/$xy_space", 'rotate keeps the only backup of "x y", 40 days old');
 like($out, qr/database "x y": newest good backup: \Q$xy_space\E/, 'as the newest good backup of its database');
 
+# Three backups started at once (two cron lines, a timer and a manual run):
+# each takes its own name (a lock file claims it), none is lost
+my $together = "$tmp/together";
+my @runs;
+foreach my $db ('x y', 'x_y', 'x_y')
+{
+	my ($o, $e) = ('', '');
+	my $h = IPC::Run::start([ $tool, 'backup', '-d', $node->connstr($db), '--dir', $together ],
+		'>', \$o, '2>', \$e);
+	push @runs, [ $h, \$e ];
+}
+my @codes = map { $_->[0]->finish; $? >> 8 } @runs;
+is(join(',', @codes), '0,0,0', 'three backups started at once all succeed');
+is(scalar(grep { /\.sql\.gz$/ } split / /, files_in($together)), 3, 'as three backups with three names');
+is(scalar(grep { /\.lock$/ } split / /, files_in($together)), 0, 'leaving no lock file behind');
+
 # --- restore into a new database --------------------------------------------
 ($rc, $out) = tool('restore', '--restore-file', $backup, '--create', '-d', $node->connstr('dst'));
 is($rc, 0, 'restore --create succeeds');
@@ -319,6 +335,10 @@ copy("$backup.sha256", "$trunc.sha256");
 ($rc, undef, $err) = tool('verify', '--restore-file', $trunc, '--no-restore');
 is($rc, 3, 'verify of a truncated backup fails (exit 3)');
 like($err, qr/checksum mismatch/, 'on the checksum');
+($rc, undef, $err) = tool('verify', '--restore-file', $trunc, '--no-checksum', '--no-restore');
+is($rc, 3, 'verify --no-checksum of a truncated backup fails');
+unlike($err, qr/checksum mismatch/, '--no-checksum does not compare the checksum file there is');
+like($err, qr/is truncated/, '... and the gzip check finds the damage');
 unlink("$trunc.sha256");
 ($rc, undef, $err) = tool('verify', '--restore-file', $trunc, '--no-checksum', '--no-restore');
 is($rc, 3, 'verify of a truncated backup without checksum fails');

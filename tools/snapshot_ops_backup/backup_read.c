@@ -33,7 +33,9 @@
 
 /*
  * Open the backup at path for one read, and read the SHA-256 its checksum
- * file records (none with no_checksum; without it a missing checksum file
+ * file records (none with no_checksum, which does not read the checksum
+ * file at all: a DBA salvaging a backup whose checksum file is damaged or
+ * stale relies on the gzip check alone; without it a missing checksum file
  * is refused).  rd is initialized; *fd receives the descriptor.  Returns an
  * exit code, after printing why when it is not SOB_EXIT_OK.
  */
@@ -50,7 +52,10 @@ sob_backup_open(SobBackupRead *rd, const char *path, bool no_checksum, int *fd)
 		pg_log_error("could not open \"%s\": %m", path);
 		return SOB_EXIT_IO;
 	}
-	if (!sob_checksum_expected(path, rd->expected_hex))
+	/* --no-checksum: the checksum file is not read, whatever it says */
+	if (no_checksum)
+		rd->expected_hex[0] = '\0';
+	else if (!sob_checksum_expected(path, rd->expected_hex))
 	{
 		rd->expected_hex[0] = '\0';
 		if (!no_checksum)
@@ -163,7 +168,7 @@ sob_backup_verdict(const SobBackupRead *rd, bool report_ok)
 		if (rd->expected_hex[0] != '\0')
 			printf("  Checksum: ok (sha256 %s)\n", rd->actual_hex);
 		else
-			printf("  Checksum: none (--no-checksum)\n");
+			printf("  Checksum: not checked (--no-checksum)\n");
 		printf("  gzip stream: ok (%s compressed, %s of SQL)\n",
 			   sob_human_size(rd->compressed, size1),
 			   sob_human_size(rd->scan.bytes, size2));

@@ -25,6 +25,7 @@
  */
 #include "postgres_fe.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ typedef struct BackupFiles
 	char	   *tmp;			/* dir/name.tmp.PID */
 	char	   *sha_final;		/* dir/name.sha256 */
 	char	   *sha_tmp;		/* dir/name.sha256.tmp.PID */
+	char	   *lock;			/* dir/name.lock: the name is taken, or NULL */
 	int			fd;
 	int			sha_fd;
 	bool		sha_published;	/* the checksum file has its final name */
@@ -134,8 +136,14 @@ backup_publish(const char *tmp, const char *final)
 	return rename(tmp, final);
 }
 
-/* Choose the backup's name from the current local time; dir must exist. */
-static void
+/*
+ * Choose the backup's name from the current local time; dir must exist.
+ * The name is taken by creating dir/name.lock exclusively, so that two
+ * backups started within one second (two cron lines, or databases "a b"
+ * and "a_b" sharing a directory) never pick the same name: the second one
+ * waits for the next second.  The lock file goes when the backup ends.
+ */
+static bool
 backup_choose_name(BackupFiles *bf, const char *dir, const char *prefix)
 {
 	int			attempt;
@@ -146,21 +154,46 @@ backup_choose_name(BackupFiles *bf, const char *dir, const char *prefix)
 		struct tm	tm;
 		char		stamp[32];
 		struct stat st;
+		int			fd;
 
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M%S", &tm);
 		pg_free(bf->name);
 		pg_free(bf->final);
+		pg_free(bf->lock);
 		bf->name = psprintf("%s_backup_%s.sql.gz", prefix, stamp);
 		bf->final = psprintf("%s/%s", dir, bf->name);
-		/* two backups within one second: wait for the next second */
-		if (attempt >= 3 || lstat(bf->final, &st) < 0)
-			break;
+		bf->lock = psprintf("%s.lock", bf->final);
+		if (lstat(bf->final, &st) < 0 && errno == ENOENT)
+		{
+			fd = open(bf->lock, O_WRONLY | O_CREAT | O_EXCL, 0600);
+			if (fd >= 0)
+			{
+				close(fd);
+				break;
+			}
+			if (errno != EEXIST)
+			{
+				pg_log_error("could not create file \"%s\": %m", bf->lock);
+				pg_free(bf->lock);
+				bf->lock = NULL;
+				return false;
+			}
+		}
+		/* taken (a backup, or another run's lock): try the next second */
+		if (attempt >= 30 || sob_interrupted)
+		{
+			pg_log_error("could not find a free name for the backup in \"%s\"", dir);
+			pg_free(bf->lock);
+			bf->lock = NULL;
+			return false;
+		}
 		sleep(1);
 	}
 	bf->tmp = sob_temp_path(bf->final);
 	bf->sha_final = sob_checksum_path(bf->final);
 	bf->sha_tmp = sob_temp_path(bf->sha_final);
+	return true;
 }
 
 /* Print the rows the dump holds for the extension's tables. */
@@ -251,7 +284,15 @@ sob_cmd_backup(const SobOptions *opts)
 		return SOB_EXIT_IO;
 	}
 	prefix = sob_file_prefix(db);
-	backup_choose_name(&bf, opts->dir, prefix);
+	if (!backup_choose_name(&bf, opts->dir, prefix))
+	{
+		pg_free(prefix);
+		pg_free(bf.name);
+		pg_free(bf.final);
+		pg_free(db);
+		sob_conninfo_free(&ci);
+		return sob_interrupted ? SOB_EXIT_SIGNAL : SOB_EXIT_IO;
+	}
 	pg_free(prefix);
 
 	printf("[BACKUP] Creating backup: %s\n", bf.final);
@@ -409,14 +450,14 @@ sob_cmd_backup(const SobOptions *opts)
 	/* publish: checksum first, so that a visible backup always has one */
 	if (backup_publish(bf.sha_tmp, bf.sha_final) < 0)
 	{
-		pg_log_error("could not rename \"%s\" to \"%s\": %m", bf.sha_tmp, bf.sha_final);
+		pg_log_error("could not publish \"%s\" as \"%s\": %m", bf.sha_tmp, bf.sha_final);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
 	bf.sha_published = true;
 	if (backup_publish(bf.tmp, bf.final) < 0)
 	{
-		pg_log_error("could not rename \"%s\" to \"%s\": %m", bf.tmp, bf.final);
+		pg_log_error("could not publish \"%s\" as \"%s\": %m", bf.tmp, bf.final);
 		result = SOB_EXIT_IO;
 		goto done;
 	}
@@ -461,6 +502,9 @@ done:
 		sob_gz_writer_free(&gz);
 		sob_scan_free(&scan);
 	}
+	if (bf.lock != NULL && unlink(bf.lock) < 0 && errno != ENOENT)
+		pg_log_warning("could not remove \"%s\": %m", bf.lock);
+	pg_free(bf.lock);
 	pg_free(bf.name);
 	pg_free(bf.final);
 	pg_free(bf.tmp);
