@@ -20,8 +20,11 @@
  * After CREATE DATABASE, the launcher is asked to check the new database:
  * a copy of a template that has the extension needs a worker of its own.
  *
- * DROP EXTENSION snapshot_ops and ALTER EXTENSION snapshot_ops UPDATE stop
- * the worker of the current database too, and wait for it to exit (at
+ * DROP EXTENSION snapshot_ops, ALTER EXTENSION snapshot_ops UPDATE (one
+ * that changes the version), and the commands that drop the extension
+ * with something else (DROP SCHEMA ... CASCADE of its schema, DROP OWNED
+ * BY its owner CASCADE) stop the worker of the current database too, and
+ * wait for it to exit (at
  * most SO_STOP_WAIT_MS): a cleanup batch takes the tables' locks in
  * another order than these commands (retention_holds, then the snapshot
  * tables), so the two would deadlock, and a run record kept by the worker
@@ -39,6 +42,7 @@
 
 #include <signal.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
@@ -63,6 +67,9 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static void so_stop_worker_of(const char *dbname);
 static void so_stop_own_worker(void);
 static bool so_names_extension(List *objects);
+static bool so_drops_extension_schema(List *objects);
+static void so_stop_own_worker_if_owned(List *roles);
+static bool so_update_is_noop(AlterExtensionStmt *stmt);
 static const char *so_option_value(List *options, const char *name);
 static void so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							  bool readOnlyTree, ProcessUtilityContext context,
@@ -157,6 +164,70 @@ so_names_extension(List *objects)
 	return false;
 }
 
+/*
+ * Does DROP SCHEMA ... CASCADE name a schema the extension lives in (its
+ * own schema, or snapshot_ops)?  Then it drops the extension too.
+ */
+static bool
+so_drops_extension_schema(List *objects)
+{
+	SoExtension ext;
+	ListCell   *lc;
+
+	so_extension_lookup(&ext);
+	if (!OidIsValid(ext.oid))
+		return false;
+	foreach(lc, objects)
+	{
+		Node	   *obj = lfirst(lc);
+
+		if (IsA(obj, String) &&
+			(strcmp(strVal(obj), "snapshot_ops") == 0 ||
+			 get_namespace_oid(strVal(obj), true) == ext.nspid))
+			return true;
+	}
+	return false;
+}
+
+/* DROP OWNED BY ... CASCADE of the extension's owner drops it too. */
+static void
+so_stop_own_worker_if_owned(List *roles)
+{
+	SoExtension ext;
+	ListCell   *lc;
+
+	so_extension_lookup(&ext);
+	if (!OidIsValid(ext.oid))
+		return;
+	foreach(lc, roles)
+	{
+		if (get_rolespec_oid(lfirst(lc), true) == ext.owner)
+		{
+			so_stop_own_worker();
+			return;
+		}
+	}
+}
+
+/*
+ * ALTER EXTENSION snapshot_ops UPDATE [TO v] that changes nothing: the
+ * target is the installed version (the default, the newest this library
+ * knows, when no TO is given).
+ */
+static bool
+so_update_is_noop(AlterExtensionStmt *stmt)
+{
+	SoExtension ext;
+	const char *target = so_option_value(stmt->options, "new_version");
+
+	so_extension_lookup(&ext);
+	if (!OidIsValid(ext.oid))
+		return true;
+	if (target == NULL)
+		target = so_version_name(SO_SQL_NEWEST);
+	return strcmp(target, ext.version_text) == 0;
+}
+
 /* The value of a DefElem option, or NULL. */
 static const char *
 so_option_value(List *options, const char *name)
@@ -204,12 +275,24 @@ so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				created = ((CreatedbStmt *) parsetree)->dbname;
 				break;
 			case T_DropStmt:
-				if (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION &&
-					so_names_extension(((DropStmt *) parsetree)->objects))
-					so_stop_own_worker();
+				{
+					DropStmt   *drop = (DropStmt *) parsetree;
+
+					if ((drop->removeType == OBJECT_EXTENSION &&
+						 so_names_extension(drop->objects)) ||
+						(drop->removeType == OBJECT_SCHEMA &&
+						 drop->behavior == DROP_CASCADE &&
+						 so_drops_extension_schema(drop->objects)))
+						so_stop_own_worker();
+				}
+				break;
+			case T_DropOwnedStmt:
+				if (((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE)
+					so_stop_own_worker_if_owned(((DropOwnedStmt *) parsetree)->roles);
 				break;
 			case T_AlterExtensionStmt:
-				if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "snapshot_ops") == 0)
+				if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "snapshot_ops") == 0 &&
+					!so_update_is_noop((AlterExtensionStmt *) parsetree))
 					so_stop_own_worker();
 				break;
 			default:

@@ -55,6 +55,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -80,7 +81,7 @@ static char *so_sql_held(const char *qschema);
 static char *so_sql_add(const char *qschema);
 static char *so_sql_release(const char *qschema);
 static char *so_sql_list(const char *qschema);
-static char *so_sql_raise_key(const char *qschema);
+static char *so_sql_key_state(const char *qschema);
 static Oid	so_holds_owner(Oid *nspid);
 static void so_holds_exec(SoKeptPlan *kp, SoSqlBuilder build, int nargs,
 						  Oid *argtypes, Datum *values, Snapshot snapshot,
@@ -124,24 +125,23 @@ so_sql_list(const char *qschema)
 }
 
 /*
- * Move the key sequence ($1) of session_snapshots past the highest
- * snapshot_id of the four tables, orphaned child rows included; never
- * back, and not at all when it is past them already (a restore's own
- * setval() keeps its exact position).
+ * The highest snapshot_id of the four tables (orphaned child rows
+ * included), the last key the sequence ($1) of session_snapshots handed
+ * out, and the sequence's maximum.
  */
 static char *
-so_sql_raise_key(const char *qschema)
+so_sql_key_state(const char *qschema)
 {
-	return psprintf("SELECT pg_catalog.setval($1, t.top, true)"
-					" FROM (SELECT GREATEST("
+	return psprintf("SELECT GREATEST("
 					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.session_snapshots),"
 					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.position_snapshots),"
 					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.metrics_snapshots),"
-					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.risk_guard_snapshots)) AS top) t,"
-					"  %s.session_snapshots_snapshot_id_seq q"
-					" WHERE t.top OPERATOR(pg_catalog.>)"
-					"       CASE WHEN q.is_called THEN q.last_value"
-					"            ELSE q.last_value OPERATOR(pg_catalog.-) 1 END",
+					"  (SELECT pg_catalog.max(snapshot_id) FROM %s.risk_guard_snapshots)),"
+					"  CASE WHEN q.is_called THEN q.last_value"
+					"       ELSE q.last_value OPERATOR(pg_catalog.-) 1 END,"
+					"  s.seqmax"
+					" FROM %s.session_snapshots_snapshot_id_seq q, pg_catalog.pg_sequence s"
+					" WHERE s.seqrelid OPERATOR(pg_catalog.=) $1",
 					qschema, qschema, qschema, qschema, qschema);
 }
 
@@ -151,20 +151,30 @@ so_sql_raise_key(const char *qschema)
  * selective one (pg_dump -t, pg_restore -t, --data-only of some tables)
  * does not, and a key of a loaded child row without its parent would be
  * given to a new snapshot, which would then load that row as its own.
- * Runs as the sequence's owner (a database owner restoring may not use
- * it).
+ * The sequence only moves forward, and not at all when it is past the
+ * loaded keys already (a restore's own setval() keeps its position).
+ * A loaded key at or above the sequence's maximum is refused (22003):
+ * every later save would fail.  Concurrent loads (pg_restore -j) take
+ * their turns on a lock of the sequence that saves' nextval() does not
+ * wait for.  Runs as the sequence's owner (a database owner restoring may
+ * not use it).
  */
 static void
 so_raise_key_sequence(Oid nspid)
 {
 	Oid			seqid = get_relname_relid("session_snapshots_snapshot_id_seq", nspid);
-	Oid			argtypes[1] = {REGCLASSOID};
+	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 	Oid			owner;
 	Oid			save_userid;
 	int			save_sec_context;
 	SPIPlanPtr	plan;
 	int			rc;
+	bool		top_null;
+	bool		isnull;
+	int64		top = 0;
+	int64		position = 0;
+	int64		seqmax = 0;
 
 	if (!OidIsValid(seqid))
 		return;
@@ -176,13 +186,47 @@ so_raise_key_sequence(Oid nspid)
 		owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 		ReleaseSysCache(tuple);
 	}
+	/* self-conflicting, but not with the RowExclusiveLock of nextval() */
+	LockRelationOid(seqid, ShareUpdateExclusiveLock);
+
 	values[0] = ObjectIdGetDatum(seqid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	plan = so_kept_plan(&so_raise_plan, nspid, so_sql_raise_key, 1, argtypes);
-	rc = SPI_execute_plan(plan, values, NULL, false, 0);
+	plan = so_kept_plan(&so_raise_plan, nspid, so_sql_key_state, 1, argtypes);
+	rc = SPI_execute_plan(plan, values, NULL, false, 1);
+	if (rc == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		top = DatumGetInt64(SPI_getbinval(row, desc, 1, &top_null));
+		position = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
+		seqmax = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
+	}
+	else
+		top_null = true;
+	if (rc == SPI_OK_SELECT && !top_null && top > position)
+	{
+		Oid			set_types[2] = {OIDOID, INT8OID};
+		Datum		set_values[2];
+
+		if (top >= seqmax)
+		{
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("snapshot_id " INT64_FORMAT " is not below the maximum of the key sequence of session_snapshots (" INT64_FORMAT ")",
+							top, seqmax),
+					 errdetail("After a bulk load, new snapshots get keys above every loaded one; with this key no snapshot could be saved any more."),
+					 errhint("Load rows with smaller keys, or delete the rows with this key first.")));
+		}
+		set_values[0] = ObjectIdGetDatum(seqid);
+		set_values[1] = Int64GetDatum(top);
+		rc = SPI_execute_with_args("SELECT pg_catalog.setval($1, $2, true)", 2,
+								   set_types, set_values, NULL, false, 1);
+	}
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not move the key sequence of session_snapshots: %s",

@@ -8,15 +8,18 @@
 #     the snapshot tables; DROP EXTENSION the other way round: a deadlock),
 #     and the next installation's job history starts empty (the dropped
 #     worker's kept run record is not written into it).
+#     So does DROP SCHEMA ... CASCADE of the extension's schema.
 #  2. ALTER EXTENSION snapshot_ops UPDATE (1.0 to 1.1) while the worker
-#     runs a cleanup: no deadlock; the worker comes back serving 1.1.
+#     runs a cleanup: no deadlock; the worker comes back serving 1.1.  An
+#     update that changes nothing does not stop the worker.
 #  3. Fewer slots (snapshot_ops.max_workers) than databases: a worker that
 #     restarts for a changed database setting keeps its slot instead of
 #     giving it to a waiting database for good.
 #  4. A selective data-only restore (pg_restore -t position_snapshots):
 #     the key sequence moves past the loaded keys, so a new snapshot never
 #     gets the key of a restored child row (it would load that row as its
-#     own), and save_snapshot() does not fail on the primary key.
+#     own), and save_snapshot() does not fail on the primary key.  A loaded
+#     key at the sequence's maximum is refused: no save could follow.
 #  5. A parallel data-only restore by the database's owner (not a
 #     superuser, not the tables' owner): loaded unchecked under retention
 #     holds, every row kept, the key sequence past the loaded keys.
@@ -88,6 +91,27 @@ ok($node->poll_query_until('updater', q{SELECT running AND sql_version = '1.1' F
 is($node->safe_psql('updater', q{SELECT count(*) FROM snapshot_ops.job_runs WHERE status = 'running'}), '0',
 	'no run is left running');
 
+# --- 1b. DROP SCHEMA ... CASCADE of the extension's schema during a cleanup ----------
+$node->safe_psql('postgres', 'CREATE DATABASE schemadrop');
+$node->safe_psql('schemadrop', 'CREATE SCHEMA app; CREATE EXTENSION snapshot_ops SCHEMA app');
+wait_running('schemadrop', 'schemadrop has its worker');
+$node->safe_psql('schemadrop', q{
+	INSERT INTO app.session_snapshots (session_id, status, created_at)
+	SELECT 's' || g, 'stopped', now() - interval '40 days' FROM generate_series(1, 150000) g});
+$node->safe_psql('schemadrop', q{SELECT snapshot_ops.run_job('cleanup')});
+ok($node->poll_query_until('schemadrop', q{SELECT count(*) > 0 FROM snapshot_ops.job_runs WHERE status = 'running'}),
+	'a cleanup runs');
+($ret, $out, $err) = $node->psql('schemadrop', 'DROP SCHEMA app CASCADE');
+is($ret, 0, 'DROP SCHEMA ... CASCADE of the extension\'s schema during the cleanup succeeds');
+unlike($err, qr/deadlock/, '... without a deadlock');
+
+# --- 2b. an update that changes nothing leaves the worker alone --------------------
+my $upid = $node->safe_psql('updater', q{SELECT pid FROM snapshot_ops.worker_status()});
+($ret, $out, $err) = $node->psql('updater', 'ALTER EXTENSION snapshot_ops UPDATE');
+like($err, qr/version "1\.1" of extension "snapshot_ops" is already installed/, 'an update at 1.1 is a no-op');
+is($node->safe_psql('updater', q{SELECT pid FROM snapshot_ops.worker_status()}), $upid,
+	'... and the worker was not stopped for it');
+
 # --- 4 to 7. restore paths ---------------------------------------------------------
 $node->safe_psql('postgres', q{
 	CREATE ROLE appowner LOGIN;
@@ -118,6 +142,17 @@ my $new = $node->safe_psql('sel', q{SELECT save_snapshot('{"session": {"session_
 cmp_ok($new, '>', 400, 'a new snapshot gets a key above every loaded one');
 is($node->safe_psql('sel', q{SELECT string_agg(k, ',') FROM jsonb_object_keys(load_snapshot('new') -> 'positions' -> 'active_orders') k}),
 	'BTC', '... and loads only its own position');
+
+# a loaded key at the sequence's maximum would stop every save: refused
+($ret, $out, $err) = $node->psql('sel', qq{\\set VERBOSITY verbose
+COPY risk_guard_snapshots (snapshot_id) FROM stdin;
+9223372036854775807
+\\.
+});
+like($err, qr/ERROR:  22003: snapshot_id 9223372036854775807 is not below the maximum of the key sequence of session_snapshots/,
+	'a bulk load of a key at the key sequence\'s maximum is refused (22003)');
+cmp_ok($node->safe_psql('sel', q{SELECT save_snapshot('{"session": {"session_id": "after", "status": "running"}}')}),
+	'>', $new, 'and saves go on');
 
 # 5. the database's owner, in parallel
 $node->safe_psql('owned', q{

@@ -155,6 +155,8 @@ backup_choose_name(BackupFiles *bf, const char *dir, const char *prefix)
 		char		stamp[32];
 		struct stat st;
 		int			fd;
+		char	   *sha;
+		bool		free_name;
 
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M%S", &tm);
@@ -164,7 +166,15 @@ backup_choose_name(BackupFiles *bf, const char *dir, const char *prefix)
 		bf->name = psprintf("%s_backup_%s.sql.gz", prefix, stamp);
 		bf->final = psprintf("%s/%s", dir, bf->name);
 		bf->lock = psprintf("%s.lock", bf->final);
-		if (lstat(bf->final, &st) < 0 && errno == ENOENT)
+		/*
+		 * The name is free when neither a backup nor a checksum file (one
+		 * left behind by hand, say) has it.
+		 */
+		sha = sob_checksum_path(bf->final);
+		free_name = lstat(bf->final, &st) < 0 && errno == ENOENT &&
+			lstat(sha, &st) < 0 && errno == ENOENT;
+		pg_free(sha);
+		if (free_name)
 		{
 			fd = open(bf->lock, O_WRONLY | O_CREAT | O_EXCL, 0600);
 			if (fd >= 0)
