@@ -53,6 +53,9 @@ DECLARE
 	ext_nsp oid;
 	ext_config oid[];
 	ext_owner oid;
+	-- the relations and routines created by this update (see above)
+	new_rels oid[];
+	new_procs oid[];
 	missing_options text[] := '{}';
 	r record;
 	problems text[] := '{}';
@@ -70,6 +73,12 @@ DECLARE
 BEGIN
 	SELECT e.oid, e.extnamespace, e.extconfig, e.extowner INTO ext_oid, ext_nsp, ext_config, ext_owner
 	  FROM pg_extension e WHERE e.extname = 'snapshot_ops';
+	SELECT coalesce(array_agg(d.objid) FILTER (WHERE d.classid = 'pg_class'::regclass), '{}'),
+		   coalesce(array_agg(d.objid) FILTER (WHERE d.classid = 'pg_proc'::regclass), '{}')
+	  INTO new_rels, new_procs
+	  FROM pg_depend d
+	 WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext_oid AND d.deptype = 'e'
+	   AND d.xmin = pg_current_xact_id()::xid;
 
 	-- 1. owned by the extension's owner
 	FOR r IN
@@ -77,10 +86,8 @@ BEGIN
 					WHEN c.relkind IN ('v') THEN 'VIEW'
 					WHEN c.relkind IN ('m') THEN 'MATERIALIZED VIEW'
 					ELSE 'TABLE' END AS kind, c.oid::regclass::text AS name
-		  FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
-		 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
-		   AND d.refobjid = ext_oid AND d.deptype = 'e'
-		   AND d.xmin = pg_current_xact_id()::xid
+		  FROM pg_class c
+		 WHERE c.oid = ANY (new_rels)
 		   AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
 		   AND c.relowner <> ext_owner
 		   -- a sequence owned by a column follows its table
@@ -90,10 +97,8 @@ BEGIN
 		UNION ALL
 		SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
 			   p.oid::regprocedure::text
-		  FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
-		 WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
-		   AND d.refobjid = ext_oid AND d.deptype = 'e'
-		   AND d.xmin = pg_current_xact_id()::xid
+		  FROM pg_proc p
+		 WHERE p.oid = ANY (new_procs)
 		   AND p.proowner <> ext_owner
 	LOOP
 		EXECUTE format('ALTER %s %s OWNER TO %s', r.kind, r.name, ext_owner::regrole);
@@ -104,10 +109,8 @@ BEGIN
 	-- GRANT in the update script gave privileges to has it written out.
 	FOR r IN
 		SELECT p.oid::regprocedure AS signature, p.prokind
-		  FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
-		 WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
-		   AND d.refobjid = ext_oid AND d.deptype = 'e'
-		   AND d.xmin = pg_current_xact_id()::xid
+		  FROM pg_proc p
+		 WHERE p.oid = ANY (new_procs)
 		   AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 						WHERE a.grantee = 0)
 	LOOP
@@ -163,10 +166,8 @@ BEGIN
 
 	FOR r IN
 		SELECT p.oid::regprocedure::text AS name
-		  FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
-		 WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
-		   AND d.refobjid = ext_oid AND d.deptype = 'e'
-		   AND d.xmin = pg_current_xact_id()::xid
+		  FROM pg_proc p
+		 WHERE p.oid = ANY (new_procs)
 		   AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 						WHERE a.grantee = 0)
 		 ORDER BY 1
