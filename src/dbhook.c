@@ -65,11 +65,9 @@
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 static void so_stop_worker_of(const char *dbname);
-static void so_stop_own_worker(void);
-static bool so_names_extension(List *objects);
-static bool so_drops_extension_schema(List *objects);
-static void so_stop_own_worker_if_owned(List *roles);
-static bool so_update_is_noop(AlterExtensionStmt *stmt);
+static void so_stop_own_worker(Node *parsetree);
+static bool so_changes_extension(Node *parsetree, const SoExtension *ext);
+static bool so_drop_names(List *objects, ObjectType type, const SoExtension *ext);
 static const char *so_option_value(List *options, const char *name);
 static void so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							  bool readOnlyTree, ProcessUtilityContext context,
@@ -111,11 +109,75 @@ so_stop_worker_of(const char *dbname)
 }
 
 /*
- * Before DROP or ALTER EXTENSION snapshot_ops: stop this database's worker
- * and wait until it is gone (see the file header).
+ * Does a DROP name the extension (DROP EXTENSION) or a schema it lives in,
+ * its own or snapshot_ops (DROP SCHEMA ... CASCADE)?
+ */
+static bool
+so_drop_names(List *objects, ObjectType type, const SoExtension *ext)
+{
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		Node	   *obj = lfirst(lc);
+
+		if (!IsA(obj, String))
+			continue;
+		if (type == OBJECT_EXTENSION ? strcmp(strVal(obj), "snapshot_ops") == 0 :
+			(strcmp(strVal(obj), "snapshot_ops") == 0 ||
+			 get_namespace_oid(strVal(obj), true) == ext->nspid))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the command drop the extension, or update it to another version?
+ * DROP EXTENSION, DROP SCHEMA ... CASCADE of its schema, DROP OWNED BY its
+ * owner CASCADE, ALTER EXTENSION UPDATE [TO v] whose target (the default,
+ * the newest version this library knows, when no TO is given) is not the
+ * installed version.
+ */
+static bool
+so_changes_extension(Node *parsetree, const SoExtension *ext)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			return so_drop_names(((DropStmt *) parsetree)->objects,
+								 ((DropStmt *) parsetree)->removeType, ext);
+		case T_DropOwnedStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
+				{
+					if (get_rolespec_oid(lfirst(lc), true) == ext->owner)
+						return true;
+				}
+				return false;
+			}
+		case T_AlterExtensionStmt:
+			{
+				const char *target = so_option_value(((AlterExtensionStmt *) parsetree)->options,
+													 "new_version");
+
+				if (target == NULL)
+					target = so_version_name(SO_SQL_NEWEST);
+				return strcmp(target, ext->version_text) != 0;
+			}
+		default:
+			return false;
+	}
+}
+
+/*
+ * Before a command that drops or updates the extension (the caller has
+ * checked the statement's kind): stop this database's worker and wait
+ * until it is gone (see the file header).
  */
 static void
-so_stop_own_worker(void)
+so_stop_own_worker(Node *parsetree)
 {
 	SoExtension ext;
 	SoWorkerInfo info;
@@ -123,7 +185,8 @@ so_stop_own_worker(void)
 	TimestampTz deadline;
 
 	so_extension_lookup(&ext);
-	if (!OidIsValid(ext.oid) || !has_privs_of_role(GetUserId(), ext.owner))
+	if (!OidIsValid(ext.oid) || !has_privs_of_role(GetUserId(), ext.owner) ||
+		!so_changes_extension(parsetree, &ext))
 		return;
 	pid = so_worker_stop_for_command(MyDatabaseId);
 	if (pid == 0 || kill(pid, SIGTERM) != 0)
@@ -146,86 +209,6 @@ so_stop_own_worker(void)
 						 10L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
-}
-
-/* Does a DROP's object list name the extension snapshot_ops? */
-static bool
-so_names_extension(List *objects)
-{
-	ListCell   *lc;
-
-	foreach(lc, objects)
-	{
-		Node	   *obj = lfirst(lc);
-
-		if (IsA(obj, String) && strcmp(strVal(obj), "snapshot_ops") == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Does DROP SCHEMA ... CASCADE name a schema the extension lives in (its
- * own schema, or snapshot_ops)?  Then it drops the extension too.
- */
-static bool
-so_drops_extension_schema(List *objects)
-{
-	SoExtension ext;
-	ListCell   *lc;
-
-	so_extension_lookup(&ext);
-	if (!OidIsValid(ext.oid))
-		return false;
-	foreach(lc, objects)
-	{
-		Node	   *obj = lfirst(lc);
-
-		if (IsA(obj, String) &&
-			(strcmp(strVal(obj), "snapshot_ops") == 0 ||
-			 get_namespace_oid(strVal(obj), true) == ext.nspid))
-			return true;
-	}
-	return false;
-}
-
-/* DROP OWNED BY ... CASCADE of the extension's owner drops it too. */
-static void
-so_stop_own_worker_if_owned(List *roles)
-{
-	SoExtension ext;
-	ListCell   *lc;
-
-	so_extension_lookup(&ext);
-	if (!OidIsValid(ext.oid))
-		return;
-	foreach(lc, roles)
-	{
-		if (get_rolespec_oid(lfirst(lc), true) == ext.owner)
-		{
-			so_stop_own_worker();
-			return;
-		}
-	}
-}
-
-/*
- * ALTER EXTENSION snapshot_ops UPDATE [TO v] that changes nothing: the
- * target is the installed version (the default, the newest this library
- * knows, when no TO is given).
- */
-static bool
-so_update_is_noop(AlterExtensionStmt *stmt)
-{
-	SoExtension ext;
-	const char *target = so_option_value(stmt->options, "new_version");
-
-	so_extension_lookup(&ext);
-	if (!OidIsValid(ext.oid))
-		return true;
-	if (target == NULL)
-		target = so_version_name(SO_SQL_NEWEST);
-	return strcmp(target, ext.version_text) == 0;
 }
 
 /* The value of a DefElem option, or NULL. */
@@ -275,25 +258,19 @@ so_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				created = ((CreatedbStmt *) parsetree)->dbname;
 				break;
 			case T_DropStmt:
-				{
-					DropStmt   *drop = (DropStmt *) parsetree;
-
-					if ((drop->removeType == OBJECT_EXTENSION &&
-						 so_names_extension(drop->objects)) ||
-						(drop->removeType == OBJECT_SCHEMA &&
-						 drop->behavior == DROP_CASCADE &&
-						 so_drops_extension_schema(drop->objects)))
-						so_stop_own_worker();
-				}
+				/* only what can take the extension with it */
+				if (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
+					(((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA &&
+					 ((DropStmt *) parsetree)->behavior == DROP_CASCADE))
+					so_stop_own_worker(parsetree);
 				break;
 			case T_DropOwnedStmt:
 				if (((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE)
-					so_stop_own_worker_if_owned(((DropOwnedStmt *) parsetree)->roles);
+					so_stop_own_worker(parsetree);
 				break;
 			case T_AlterExtensionStmt:
-				if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "snapshot_ops") == 0 &&
-					!so_update_is_noop((AlterExtensionStmt *) parsetree))
-					so_stop_own_worker();
+				if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "snapshot_ops") == 0)
+					so_stop_own_worker(parsetree);
 				break;
 			default:
 				break;
