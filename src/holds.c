@@ -124,6 +124,20 @@ so_sql_list(const char *qschema)
 					qschema, SO_HOLDS_TABLE);
 }
 
+/* The owner of a relation. */
+static Oid
+so_rel_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
 /*
  * The highest snapshot_id of the four tables (orphaned child rows
  * included), the last key the sequence ($1) of session_snapshots handed
@@ -178,14 +192,7 @@ so_raise_key_sequence(Oid nspid)
 
 	if (!OidIsValid(seqid))
 		return;
-	{
-		HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(seqid));
-
-		if (!HeapTupleIsValid(tuple))
-			elog(ERROR, "cache lookup failed for relation %u", seqid);
-		owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-		ReleaseSysCache(tuple);
-	}
+	owner = so_rel_owner(seqid);
 	/* self-conflicting, but not with the RowExclusiveLock of nextval() */
 	LockRelationOid(seqid, ShareUpdateExclusiveLock);
 
@@ -243,21 +250,14 @@ so_holds_owner(Oid *nspid)
 {
 	Oid			nsp = get_namespace_oid(SO_ADMIN_SCHEMA, true);
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid(SO_HOLDS_TABLE, nsp) : InvalidOid;
-	HeapTuple	tuple;
-	Oid			owner;
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("relation \"%s.%s\" does not exist", SO_ADMIN_SCHEMA, SO_HOLDS_TABLE),
 				 errhint("Run ALTER EXTENSION snapshot_ops UPDATE in this database.")));
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
 	*nspid = nsp;
-	return owner;
+	return so_rel_owner(relid);
 }
 
 /*
