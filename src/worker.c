@@ -571,9 +571,9 @@ so_worker_main(Datum main_arg)
 	 * The postmaster ignores SIGHUP in a new background worker until its
 	 * main function sets a handler, and the configuration this process
 	 * inherited is the postmaster's at fork: a reload in between would be
-	 * lost.  Read the file once more at the first turn of the loop.
+	 * lost.  Read the file once more now, before start-up uses it.
 	 */
-	ConfigReloadPending = true;
+	ProcessConfigFile(PGC_SIGHUP);
 
 	/* attach to the slot, unless the launcher gave it up meanwhile */
 	dboid = so_worker_attach(slotno, MyLatch);
