@@ -168,10 +168,12 @@ so_sql_key_state(const char *qschema)
  * The sequence only moves forward, and not at all when it is past the
  * loaded keys already (a restore's own setval() keeps its position).
  * A loaded key at or above the sequence's maximum is refused (22003):
- * every later save would fail.  Concurrent loads (pg_restore -j) take
- * their turns on a lock of the sequence that saves' nextval() does not
- * wait for.  Runs as the sequence's owner (a database owner restoring may
- * not use it).
+ * every later save would fail.  Between reading the sequence and setting
+ * it nobody else may move it: concurrent loads (pg_restore -j), a
+ * restore's own setval() and saves' nextval() wait on a lock of the
+ * sequence until the loading transaction ends (only a moment for
+ * pg_restore's one COPY per transaction).  Runs as the sequence's owner
+ * (a database owner restoring may not use it).
  */
 static void
 so_raise_key_sequence(Oid nspid)
@@ -193,8 +195,12 @@ so_raise_key_sequence(Oid nspid)
 	if (!OidIsValid(seqid))
 		return;
 	owner = so_rel_owner(seqid);
-	/* self-conflicting, but not with the RowExclusiveLock of nextval() */
-	LockRelationOid(seqid, ShareUpdateExclusiveLock);
+	/*
+	 * Self-conflicting, and in conflict with the RowExclusiveLock that
+	 * nextval() and setval() take: a restore's setval() running between
+	 * the read and the setval() below would otherwise be undone.
+	 */
+	LockRelationOid(seqid, ShareRowExclusiveLock);
 
 	values[0] = ObjectIdGetDatum(seqid);
 	if (SPI_connect() != SPI_OK_CONNECT)
